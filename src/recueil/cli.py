@@ -1,0 +1,220 @@
+"""Command line: a thin layer over the library, which never prints or exits by itself.
+
+Exit codes: 0 clean, 1 content errors (or warnings with --strict), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .build import Corpus, SheetOutcome, SheetRenderer, build_sheets, load_corpus
+from .diagnostics import Diagnostic, Level
+from .project import Project, load_project
+from .scaffold import new_source, slug_from_title
+from .sheet import Sheet
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def project_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Every command takes --project DIR (default: the current folder)."""
+    return click.option(
+        "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."), show_default=True, help="Project folder.",
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="recueil")
+def main() -> None:
+    """recueil: Markdown sheets to print-ready PDF sheets and collections."""
+
+
+def _open(project_dir: Path) -> tuple[Project, list[Diagnostic]]:
+    if not project_dir.is_dir():
+        raise click.UsageError(f"project folder '{project_dir}' does not exist")
+    return load_project(project_dir)
+
+
+def _show(diagnostics: Iterable[Diagnostic]) -> None:
+    for diagnostic in sorted(set(diagnostics), key=_sort_key):
+        colour = "red" if diagnostic.level is Level.ERROR else "yellow"
+        click.secho(diagnostic.format(), fg=colour, err=True)
+
+
+def _sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    return (d.path, d.line or 0, d.column or 0, d.message)
+
+
+def _count(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
+    items = set(diagnostics)
+    errors = sum(1 for d in items if d.level is Level.ERROR)
+    return errors, len(items) - errors
+
+
+class Progress:
+    """Count, current sheet and elapsed time on stderr; one line per sheet when not a terminal."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.started = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, index: int, total: int, sheet: Sheet) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.started
+        line = f"[{index + 1}/{total}] {sheet.slug}  {elapsed:5.1f} s"
+        if self.tty:
+            click.echo(f"\r\033[K{line}", nl=False, err=True)
+        else:
+            click.echo(line, err=True)
+
+    def done(self) -> None:
+        if self.tty and not self.quiet:
+            click.echo("\r\033[K", nl=False, err=True)
+
+
+def _summary(outcomes: list[SheetOutcome], diagnostics: list[Diagnostic], seconds: float,
+             where: Path, quiet: bool) -> None:
+    built = sum(1 for o in outcomes if o.ok)
+    pages = sum(o.pages for o in outcomes if o.ok)
+    errors, warnings = _count(diagnostics)
+    failed = len(outcomes) - built
+    message = (f"{built} sheet(s) built ({pages} pages) in {seconds:.1f} s → {where}; "
+               f"{failed} failed, {errors} error(s), {warnings} warning(s)")
+    if not quiet or errors or failed:
+        click.secho(message, err=True, fg="red" if errors or failed else None)
+
+
+@main.command()
+@project_option
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def build(project_dir: Path, quiet: bool, strict: bool) -> None:
+    """Render every sheet of the project into build/sheets/."""
+    started = time.perf_counter()
+    project, diagnostics = _open(project_dir)
+    if any(d.level is Level.ERROR for d in diagnostics):
+        _show(diagnostics)
+        sys.exit(EXIT_CONTENT)
+    corpus = load_corpus(project)
+    diagnostics += corpus.diagnostics
+    out = project.build_dir / "sheets"
+    progress = Progress(quiet)
+    outcomes = build_sheets(project, corpus, corpus.sheets, lambda s: out / f"{s.slug}.pdf",
+                            on_start=progress, strict=strict)
+    progress.done()
+    for outcome in outcomes:
+        diagnostics += outcome.diagnostics
+    _show(diagnostics)
+    _summary(outcomes, diagnostics, time.perf_counter() - started, out, quiet)
+    errors, warnings = _count(diagnostics)
+    failed = any(not o.ok for o in outcomes)
+    sys.exit(EXIT_CONTENT if errors or failed or (strict and warnings) else EXIT_OK)
+
+
+@main.command()
+@project_option
+@click.argument("targets", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output file (one sheet) or folder (several).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def sheet(project_dir: Path, targets: tuple[str, ...], output: Path | None, quiet: bool,
+          strict: bool) -> None:
+    """Render just the sheets named by slug or path, on demand."""
+    started = time.perf_counter()
+    project, diagnostics = _open(project_dir)
+    corpus = load_corpus(project)
+    by_slug = corpus.by_slug()
+    by_path = {s.path.resolve(): s for s in corpus.sheets}
+    chosen: list[Sheet] = []
+    for target in targets:
+        found = by_slug.get(target) or by_path.get(Path(target).resolve()) or by_path.get(
+            (project.root / target).resolve())
+        if found is None:
+            related = [d for d in corpus.diagnostics
+                       if (project.root / d.path).resolve() in {Path(target).resolve(),
+                                                                (project.root / target).resolve()}]
+            if related:
+                diagnostics += related
+                continue
+            raise click.UsageError(f"no sheet with slug or path '{target}'")
+        chosen.append(found)
+    if output is not None and len(targets) > 1 and output.suffix.lower() == ".pdf":
+        raise click.UsageError("-o must be a folder when several sheets are asked for")
+
+    def output_for(s: Sheet) -> Path:
+        if output is None:
+            return project.build_dir / "sheets" / f"{s.slug}.pdf"
+        if len(targets) == 1 and output.suffix.lower() == ".pdf":
+            return output
+        return output / f"{s.slug}.pdf"
+
+    outcomes = build_sheets(project, corpus, chosen, output_for, strict=strict)
+    for outcome in outcomes:
+        diagnostics += outcome.diagnostics
+        if outcome.ok and not quiet:
+            click.echo(f"{outcome.slug}: {outcome.output} ({outcome.pages} page(s), "
+                       f"{outcome.seconds:.2f} s)", err=True)
+    _show(diagnostics)
+    errors, warnings = _count(diagnostics)
+    if not quiet:
+        click.echo(f"done in {time.perf_counter() - started:.2f} s", err=True)
+    failed = any(not o.ok for o in outcomes) or len(outcomes) < len(targets)
+    sys.exit(EXIT_CONTENT if errors or failed or (strict and warnings) else EXIT_OK)
+
+
+@main.command()
+@project_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def check(project_dir: Path, strict: bool) -> None:
+    """Validate the whole project without rendering; report every problem at once."""
+    project, diagnostics = _open(project_dir)
+    corpus = load_corpus(project) if not any(d.level is Level.ERROR for d in diagnostics) else \
+        Corpus([], [])
+    diagnostics += corpus.diagnostics
+    renderer = SheetRenderer(project, corpus) if corpus.sheets else None
+    for item in corpus.sheets:
+        assert renderer is not None
+        diagnostics += renderer.page(item)[1]
+    _show(diagnostics)
+    errors, warnings = _count(diagnostics)
+    total = len(project.sources())
+    click.echo(f"{total} source(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
+    sys.exit(EXIT_CONTENT if errors or (strict and warnings) else EXIT_OK)
+
+
+@main.command()
+@project_option
+@click.argument("kind_name", metavar="KIND")
+@click.argument("title")
+@click.option("--slug", help="Slug of the new sheet (default: derived from the title).")
+def new(project_dir: Path, kind_name: str, title: str, slug: str | None) -> None:
+    """Create a new source of KIND with every field of its schema ready to fill."""
+    project, diagnostics = _open(project_dir)
+    if kind_name not in project.kinds:
+        known = ", ".join(sorted(project.kinds))
+        raise click.UsageError(f"unknown kind '{kind_name}' (known kinds: {known})")
+    kind = project.kinds[kind_name]
+    slug = slug or slug_from_title(title)
+    path = project.content_dir / kind.folder / f"{slug.lower()}.md"
+    if path.exists():
+        raise click.UsageError(f"{project.relative(path)} already exists")
+    text = new_source(kind, title, slug, dt.date.today())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise click.UsageError(f"{project.relative(path)} already exists") from None
+    click.echo(project.relative(path))

@@ -1,0 +1,61 @@
+"""The only door between WeasyPrint and the disk: serve project files, refuse everything else.
+
+WeasyPrint's default fetcher reads any local file and any URL, so a hostile sheet could embed
+``/etc/passwd`` in a PDF. Documents are rendered with a virtual base URL instead; this fetcher
+maps that URL onto the project's folders (and recueil's default styles), after resolving
+symlinks, and refuses every other URL, recording why.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .markup import VIRTUAL_ROOT
+
+MAX_ASSET_BYTES = 20_000_000
+
+
+class ProjectFetcher(URLFetcher):  # type: ignore[misc]
+    """Serve ``VIRTUAL_ROOT + relative/path`` from the first folder of ``roots`` that has it."""
+
+    def __init__(self, project_dir: Path, style_dirs: tuple[Path, ...]):
+        super().__init__(allowed_protocols=("https",))
+        self.project_dir = project_dir.resolve()
+        self.style_dirs = tuple(d.resolve() for d in style_dirs)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        path = self._resolve(url)
+        if path is None:
+            self.refused.append(url)
+            raise ValueError(f"refused: {url} is not a file of the project")
+        if path.stat().st_size > MAX_ASSET_BYTES:
+            self.refused.append(url)
+            raise ValueError(f"refused: {url} is larger than {MAX_ASSET_BYTES} bytes")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if path.suffix == ".otf":
+            mime = "font/otf"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+    def _resolve(self, url: str) -> Path | None:
+        if not url.startswith(VIRTUAL_ROOT):
+            return None
+        parts = urlsplit(url)
+        relative = unquote(parts.path).lstrip("/")
+        if not relative or "\x00" in relative:
+            return None
+        candidates: list[tuple[Path, Path]] = []
+        if relative.startswith("styles/"):
+            inner = relative.removeprefix("styles/")
+            candidates += [(root, root / inner) for root in self.style_dirs]
+        else:
+            candidates.append((self.project_dir, self.project_dir / relative))
+        for root, candidate in candidates:
+            resolved = candidate.resolve()
+            if resolved.is_relative_to(root) and resolved.is_file():
+                return resolved
+        return None

@@ -1,0 +1,89 @@
+"""Render stage: a complete HTML page → PDF bytes and the facts later stages need.
+
+Rendering happens in-process through WeasyPrint's API (starting the ``weasyprint`` command costs
+about a second per file). WeasyPrint reports missing images and bad CSS through its logger rather
+than by raising, so its records are captured per render and returned as diagnostics of that sheet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from .diagnostics import Diagnostic, Level
+from .fetcher import ProjectFetcher
+from .markup import VIRTUAL_ROOT
+
+_WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A rendered document: its bytes, page count, anchor pages and what WeasyPrint said."""
+
+    pdf: bytes
+    page_count: int
+    #: anchor id → 0-based page index where it lands
+    anchors: dict[str, int]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class _Capture(logging.Handler):
+    """Collects WeasyPrint's warnings and errors during one render."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def render_pdf(
+    html: str,
+    *,
+    project_dir: Path,
+    style_dirs: tuple[Path, ...],
+    rel: str,
+    base_path: str = "",
+    options: dict[str, Any] | None = None,
+    image_cache: dict[str, Any] | None = None,
+) -> RenderResult:
+    """Lay out ``html`` and write it as PDF; ``rel`` names the source in diagnostics.
+
+    ``base_path`` is the project-relative folder relative URLs resolve against; every fetch goes
+    through ProjectFetcher, so nothing outside the project (or recueil's styles) is ever read.
+    """
+    fetcher = ProjectFetcher(project_dir, style_dirs)
+    capture = _Capture()
+    _WEASYPRINT_LOGGER.addHandler(capture)
+    previous_propagate = _WEASYPRINT_LOGGER.propagate
+    _WEASYPRINT_LOGGER.propagate = False
+    try:
+        document = HTML(
+            string=html, base_url=VIRTUAL_ROOT + base_path, url_fetcher=fetcher
+        ).render(font_config=FontConfiguration(), cache=image_cache, **(options or {}))
+        anchors: dict[str, int] = {}
+        for index, page in enumerate(document.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, index)
+        pdf = document.write_pdf(**(options or {}))
+    finally:
+        _WEASYPRINT_LOGGER.removeHandler(capture)
+        _WEASYPRINT_LOGGER.propagate = previous_propagate
+    diagnostics = [
+        Diagnostic(
+            rel,
+            None,
+            None,
+            Level.ERROR if record.levelno >= logging.ERROR else Level.WARNING,
+            "WeasyPrint: " + record.getMessage().replace(VIRTUAL_ROOT, ""),
+        )
+        for record in capture.records
+    ]
+    return RenderResult(pdf, len(document.pages), anchors, diagnostics)

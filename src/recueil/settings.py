@@ -1,0 +1,79 @@
+"""Project settings (``recueil.yaml``): typed, documented, and strict about unknown keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, error
+from .schema import FieldSpec, ValidationContext, validate_fields
+from .yamlsafe import YamlProblem, read_yaml
+
+SETTINGS_FILE = "recueil.yaml"
+
+
+def _doc(text: str, type_: str = "string") -> Any:
+    return {"doc": text, "type": type_}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every key of ``recueil.yaml``; the README's settings table is generated from these docs."""
+
+    title: str = field(
+        default="Fiches retour d'expérience", metadata=_doc("Title of the series, printed on sheets.")
+    )
+    publisher: str = field(default="", metadata=_doc("Publisher (resource centre) name."))
+    publisher_address: str = field(default="", metadata=_doc("Publisher's postal address."))
+    language: str = field(
+        default="fr",
+        metadata=_doc("Document language (BCP 47). French typography applies only to 'fr'."),
+    )
+    narrow_nbsp_everywhere: bool = field(
+        default=False,
+        metadata=_doc(
+            "Use the narrow no-break space (U+202F) before ':' and inside « » as well, "
+            "instead of the no-break space (U+00A0).",
+            "boolean",
+        ),
+    )
+    hyphenate: bool = field(
+        default=True, metadata=_doc("Hyphenate body text with the language's patterns.", "boolean")
+    )
+    show_contacts: bool = field(
+        default=True,
+        metadata=_doc(
+            "Print contact names, e-mails and phones (personal data); a sheet can still hide its "
+            "own contact with contact.hidden.",
+            "boolean",
+        ),
+    )
+    content_dir: str = field(default="content", metadata=_doc("Folder holding the sources."))
+    build_dir: str = field(default="build", metadata=_doc("Folder receiving the outputs."))
+    max_file_bytes: int = field(
+        default=2_000_000, metadata=_doc("Largest source file accepted, in bytes.", "integer")
+    )
+
+
+def settings_specs() -> tuple[FieldSpec, ...]:
+    """The settings as schema fields, so they are validated like front matter."""
+    return tuple(FieldSpec(f.name, f.metadata["type"], help=f.metadata["doc"]) for f in fields(Settings))
+
+
+def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
+    """Read ``recueil.yaml`` if present; defaults otherwise. Unknown keys are errors."""
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return Settings(), []
+    try:
+        data, locations = read_yaml(path.read_text(encoding="utf-8"))
+    except YamlProblem as exc:
+        return Settings(), [error(SETTINGS_FILE, exc.line, exc.message, exc.column)]
+    if data is None:
+        return Settings(), []
+    if not isinstance(data, dict):
+        return Settings(), [error(SETTINGS_FILE, 1, "settings must be a mapping of keys")]
+    ctx = ValidationContext(SETTINGS_FILE, root, root, (), locations)
+    values = validate_fields(settings_specs(), data, "", ctx)
+    return Settings(**values), ctx.diagnostics

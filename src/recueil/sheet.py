@@ -1,0 +1,177 @@
+"""Sheets: read one source file (front matter + Markdown) into a validated, typed Sheet."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .diagnostics import Diagnostic, error, warning
+from .project import Project
+from .schema import Kind, ValidationContext, closest, validate_fields
+from .yamlsafe import YamlProblem, read_yaml
+
+_FENCE = re.compile(r"^(```|~~~)")
+_H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+_H1 = re.compile(r"^#\s+\S")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One validated source: the typed front matter, the Markdown body and where it came from."""
+
+    path: Path
+    rel: str
+    kind: str
+    slug: str
+    title: str
+    meta: Mapping[str, Any]
+    body: str
+    body_line: int
+    source_hash: str
+
+
+def load_sheet(project: Project, path: Path) -> tuple[Sheet | None, list[Diagnostic]]:
+    """Read, parse and validate one source; None when it has errors (all of them are returned)."""
+    rel = project.relative(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [error(rel, None, f"cannot read file: {exc.strerror}")]
+    if len(raw) > project.settings.max_file_bytes:
+        limit = project.settings.max_file_bytes
+        return None, [error(rel, None, f"file is {len(raw)} bytes, above the limit of {limit}")]
+    if b"\x00" in raw:
+        return None, [error(rel, None, "not a text file (it contains NUL bytes)")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [error(rel, line, "not valid UTF-8 text (save the file as UTF-8)")]
+    text = text.replace("\r\n", "\n")
+
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None, [error(rel, 1, "missing front matter: the file must start with a '---' line")]
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return None, [error(rel, 1, "front matter is not closed by a '---' line")]
+    try:
+        data, locations = read_yaml("\n".join(lines[1:end]))
+    except YamlProblem as exc:
+        line = exc.line + 1 if exc.line is not None else 1
+        return None, [error(rel, line, exc.message, exc.column)]
+    if not isinstance(data, dict):
+        return None, [error(rel, 2, "front matter must be a mapping of 'field: value' lines")]
+
+    diagnostics: list[Diagnostic] = []
+    kind = _kind_of(project, path, data, locations, rel, diagnostics)
+    if kind is None:
+        return None, diagnostics
+    ctx = ValidationContext(
+        path=rel,
+        source_dir=path.parent,
+        project_dir=project.root,
+        theme_codes=tuple(t.code for t in project.themes),
+        locations=locations,
+        line_offset=1,
+    )
+    meta = validate_fields(kind.fields, {k: v for k, v in data.items() if k != "kind"}, "", ctx)
+    diagnostics += ctx.diagnostics
+    body = "\n".join(lines[end + 1 :])
+    body_line = end + 2
+    diagnostics += check_sections(kind, body, body_line, rel)
+    if any(d.level.value == "error" for d in diagnostics):
+        return None, diagnostics
+    sheet = Sheet(
+        path=path,
+        rel=rel,
+        kind=kind.name,
+        slug=meta["slug"],
+        title=meta["title"],
+        meta=MappingProxyType(meta),
+        body=body,
+        body_line=body_line,
+        source_hash=hashlib.sha256(raw).hexdigest(),
+    )
+    return sheet, diagnostics
+
+
+def _kind_of(
+    project: Project,
+    path: Path,
+    data: dict[str, Any],
+    locations: dict[str, tuple[int, int]],
+    rel: str,
+    diagnostics: list[Diagnostic],
+) -> Kind | None:
+    """The kind named in front matter (``kind:``), else the one whose folder holds the file."""
+    if "kind" in data:
+        name = data["kind"]
+        if isinstance(name, str) and name in project.kinds:
+            return project.kinds[name]
+        hint = closest(str(name), tuple(project.kinds))
+        suggestion = f"; did you mean '{hint}'?" if hint else ""
+        line = locations.get("kind", (1, 0))[0] + 1
+        known = ", ".join(sorted(project.kinds))
+        diagnostics.append(error(rel, line, f"field 'kind': unknown kind '{name}' ({known}){suggestion}"))
+        return None
+    try:
+        folders = path.relative_to(project.content_dir).parts[:-1]
+    except ValueError:
+        folders = ()
+    for kind in project.kinds.values():
+        if kind.folder in folders:
+            return kind
+    known = ", ".join(sorted(project.kinds))
+    diagnostics.append(
+        error(rel, 2, f"cannot tell the kind of this sheet: add a 'kind:' field ({known})")
+    )
+    return None
+
+
+def check_sections(kind: Kind, body: str, body_line: int, rel: str) -> list[Diagnostic]:
+    """Check level-2 headings against the kind's sections: required, known, in order."""
+    diagnostics: list[Diagnostic] = []
+    headings: list[tuple[str, int]] = []
+    in_fence = False
+    for offset, line in enumerate(body.split("\n")):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and _H1.match(line):
+            diagnostics.append(
+                warning(rel, body_line + offset, "level-1 heading in the body: the title "
+                        "comes from the front matter, start sections with '## '")
+            )
+        elif not in_fence and (match := _H2.match(line)):
+            headings.append((match[1], body_line + offset))
+    if not kind.sections:
+        return diagnostics
+    titles = [s.title for s in kind.sections]
+    present = {title for title, _ in headings}
+    for section in kind.sections:
+        if section.required and section.title not in present:
+            diagnostics.append(
+                error(rel, body_line, f"missing required section '## {section.title}'")
+            )
+    last_index = -1
+    for title, line in headings:
+        if title not in titles:
+            hint = closest(title, titles)
+            suggestion = f"; did you mean '{hint}'?" if hint else ""
+            diagnostics.append(
+                warning(rel, line, f"section '{title}' is not a section of kind "
+                        f"'{kind.name}'{suggestion}")
+            )
+            continue
+        index = titles.index(title)
+        if index < last_index:
+            diagnostics.append(
+                warning(rel, line, f"section '{title}' should come before '{titles[last_index]}'")
+            )
+        last_index = max(last_index, index)
+    return diagnostics

@@ -1,0 +1,103 @@
+"""Safe YAML reading: plain strings, lists and mappings, with the line of every value.
+
+Front matter comes from many contributors, so YAML is read with PyYAML's BaseLoader rules: no
+implicit typing at all (``NO``, ``12:30`` and ``1.10`` stay the strings the author typed; the
+kind's schema decides the type), no tags, and anchors or aliases are refused outright because a
+few hundred bytes of aliases can expand to megabytes (a "billion laughs" bomb).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+#: Where each value came from: dotted field path ("territory.region", "means.funding[0].amount")
+#: mapped to its 1-based (line, column).
+Locations = dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class YamlProblem(Exception):
+    """A YAML document that cannot be read; line and column are 1-based, relative to the text."""
+
+    message: str
+    line: int | None
+    column: int | None
+
+
+class _NoAliasLoader(yaml.BaseLoader):
+    """BaseLoader that refuses anchors and aliases while composing."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or anchor is not None:
+            mark = event.start_mark
+            raise YamlProblem(
+                "YAML anchors and aliases (&name, *name) are not allowed",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def read_yaml(text: str) -> tuple[Any, Locations]:
+    """Parse one YAML document into str/list/dict values and the location of each value.
+
+    Raises YamlProblem with the line of the first syntax error, duplicate key or alias.
+    """
+    loader = _NoAliasLoader(text)
+    try:
+        node = loader.get_single_node()
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise YamlProblem(
+            f"invalid YAML: {message}",
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"invalid YAML: {exc}", None, None) from None
+    finally:
+        loader.dispose()
+    locations: Locations = {}
+    if node is None:
+        return None, locations
+    return _convert(node, "", locations), locations
+
+
+def _convert(node: Node, path: str, locations: Locations) -> Any:
+    """Turn a composed node into plain values, recording each value's position under its path."""
+    locations[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, ScalarNode):
+        return str(node.value)
+    if isinstance(node, SequenceNode):
+        return [_convert(item, f"{path}[{i}]", locations) for i, item in enumerate(node.value)]
+    if isinstance(node, MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise YamlProblem(
+                    "a mapping key must be a plain name",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+            key = str(key_node.value)
+            if key in result:
+                raise YamlProblem(
+                    f"field '{key}' appears twice",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+            child = f"{path}.{key}" if path else key
+            result[key] = _convert(value_node, child, locations)
+            # Point at the key rather than the value: that is where an author looks.
+            locations[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return result
+    raise YamlProblem("unsupported YAML node", node.start_mark.line + 1, None)
