@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from .diagnostics import Diagnostic, Level, error
-from .markup import Fragment, MarkupOptions, sheet_anchor, to_html
+from .links import link_to_sheet_files
+from .markup import GOTO, Fragment, MarkupOptions, sheet_anchor, to_html
 from .project import Project
 from .publish import write_atomic
 from .render import RenderResult, render_pdf
@@ -56,8 +57,13 @@ def load_corpus(project: Project, paths: Iterable[Path] | None = None) -> Corpus
     for sheet in sheets:
         if sheet.slug in first:
             other = first[sheet.slug]
-            diagnostics.append(error(sheet.rel, _line_of_field(sheet, "slug"),
-                                     f"field 'slug': '{sheet.slug}' is already used by {other.rel}"))
+            diagnostics.append(
+                error(
+                    sheet.rel,
+                    _line_of_field(sheet, "slug"),
+                    f"field 'slug': '{sheet.slug}' is already used by {other.rel}",
+                )
+            )
             continue
         first[sheet.slug] = sheet
         unique.append(sheet)
@@ -65,8 +71,13 @@ def load_corpus(project: Project, paths: Iterable[Path] | None = None) -> Corpus
     for sheet in unique:
         missing = [ref for ref in sheet.meta.get("see_also", []) if ref not in first]
         for ref in missing:
-            diagnostics.append(error(sheet.rel, _line_of_field(sheet, "see_also"),
-                                     f"field 'see_also': no sheet has the slug '{ref}'"))
+            diagnostics.append(
+                error(
+                    sheet.rel,
+                    _line_of_field(sheet, "see_also"),
+                    f"field 'see_also': no sheet has the slug '{ref}'",
+                )
+            )
         if not missing:
             valid.append(sheet)
     return Corpus(valid, diagnostics, unique)
@@ -91,8 +102,9 @@ class SheetRenderer:
         self.project = project
         self.corpus = corpus
         self.sheets = corpus.by_slug()
-        self.env = make_environment(project.template_dirs, project.settings.language,
-                                    typography_options(project))
+        self.env = make_environment(
+            project.template_dirs, project.settings.language, typography_options(project)
+        )
         self.image_cache: dict[str, Any] = {}
 
     def fragment(self, sheet: Sheet, mode: str = "standalone") -> Fragment:
@@ -103,7 +115,6 @@ class SheetRenderer:
             project_dir=self.project.root,
             language=self.project.settings.language,
             typography=typography_options(self.project),
-            mode=mode,
             known_slugs=frozenset(self.sheets),
         )
         return to_html(sheet.body, sheet.body_line, sheet.rel, options)
@@ -130,8 +141,9 @@ class SheetRenderer:
         except jinja2.TemplateError as exc:
             return "", [*fragment.diagnostics, template_error(exc, sheet.rel)]
 
-    def render(self, sheet: Sheet, mode: str = "standalone") -> tuple[RenderResult | None,
-                                                                       list[Diagnostic]]:
+    def render(
+        self, sheet: Sheet, mode: str = "standalone"
+    ) -> tuple[RenderResult | None, list[Diagnostic]]:
         """Render one sheet; None when its body has errors."""
         html, diagnostics = self.page(sheet, mode)
         if any(d.level is Level.ERROR for d in diagnostics):
@@ -144,13 +156,15 @@ class SheetRenderer:
             base_path=self.project.relative(sheet.path.parent) + "/",
             image_cache=self.image_cache,
         )
+        if mode == "standalone" and GOTO in html:
+            result = replace(result, pdf=link_to_sheet_files(result.pdf))
         return result, diagnostics + result.diagnostics
 
 
 def _markup(html: str) -> Any:
     from markupsafe import Markup
 
-    return Markup(html)  # noqa: S704 - sanitised by nh3 in markup.to_html
+    return Markup(html)
 
 
 @dataclass
@@ -190,17 +204,21 @@ def build_sheets(
         started = time.perf_counter()
         try:
             result, diagnostics = renderer.render(sheet)
-        except Exception as exc:  # noqa: BLE001 - one broken sheet must not stop the build
+        except Exception as exc:
             result, diagnostics = None, [error(sheet.rel, None, f"rendering failed: {exc!r}")]
-        failed = result is None or any(
-            d.level is Level.ERROR or strict for d in diagnostics
-        )
+        failed = result is None or any(d.level is Level.ERROR or strict for d in diagnostics)
         output = None
         if result is not None and not failed:
             output = output_for(sheet)
             write_atomic(output, result.pdf)
         outcomes.append(
-            SheetOutcome(sheet.slug, sheet.rel, output, result.page_count if result else 0,
-                         time.perf_counter() - started, diagnostics)
+            SheetOutcome(
+                sheet.slug,
+                sheet.rel,
+                output,
+                result.page_count if result else 0,
+                time.perf_counter() - started,
+                diagnostics,
+            )
         )
     return outcomes

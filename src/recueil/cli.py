@@ -16,8 +16,17 @@ import click
 
 from . import __version__
 from .build import Corpus, SheetOutcome, SheetRenderer, build_sheets, load_corpus
+from .bundle import (
+    adhoc_collection,
+    build_collection,
+    check_references,
+    collection_output,
+    discover_collections,
+)
+from .collection import Collection
 from .diagnostics import Diagnostic, Level
 from .project import Project, load_project
+from .publish import write_atomic
 from .scaffold import new_source, slug_from_title
 from .sheet import Sheet
 
@@ -27,8 +36,12 @@ EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 def project_option(function: Callable[..., Any]) -> Callable[..., Any]:
     """Every command takes --project DIR (default: the current folder)."""
     return click.option(
-        "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."), show_default=True, help="Project folder.",
+        "--project",
+        "project_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="Project folder.",
     )(function)
 
 
@@ -83,14 +96,21 @@ class Progress:
             click.echo("\r\033[K", nl=False, err=True)
 
 
-def _summary(outcomes: list[SheetOutcome], diagnostics: list[Diagnostic], seconds: float,
-             where: Path, quiet: bool) -> None:
+def _summary(
+    outcomes: list[SheetOutcome],
+    diagnostics: list[Diagnostic],
+    seconds: float,
+    where: Path,
+    quiet: bool,
+) -> None:
     built = sum(1 for o in outcomes if o.ok)
     pages = sum(o.pages for o in outcomes if o.ok)
     errors, warnings = _count(diagnostics)
     failed = len(outcomes) - built
-    message = (f"{built} sheet(s) built ({pages} pages) in {seconds:.1f} s → {where}; "
-               f"{failed} failed, {errors} error(s), {warnings} warning(s)")
+    message = (
+        f"{built} sheet(s) built ({pages} pages) in {seconds:.1f} s → {where}; "
+        f"{failed} failed, {errors} error(s), {warnings} warning(s)"
+    )
     if not quiet or errors or failed:
         click.secho(message, err=True, fg="red" if errors or failed else None)
 
@@ -110,27 +130,53 @@ def build(project_dir: Path, quiet: bool, strict: bool) -> None:
     diagnostics += corpus.diagnostics
     out = project.build_dir / "sheets"
     progress = Progress(quiet)
-    outcomes = build_sheets(project, corpus, corpus.sheets, lambda s: out / f"{s.slug}.pdf",
-                            on_start=progress, strict=strict)
+    outcomes = build_sheets(
+        project,
+        corpus,
+        corpus.sheets,
+        lambda s: out / f"{s.slug}.pdf",
+        on_start=progress,
+        strict=strict,
+    )
     progress.done()
     for outcome in outcomes:
         diagnostics += outcome.diagnostics
+    collections, found = discover_collections(project)
+    diagnostics += found
+    failed = any(not o.ok for o in outcomes) or any(d.level is Level.ERROR for d in found)
+    renderer = SheetRenderer(project, corpus)
+    for collection in collections:
+        if not quiet:
+            click.echo(f"collection {collection.name}…", err=True)
+        failed |= not _build_one(
+            project,
+            corpus,
+            collection,
+            renderer,
+            collection_output(project, collection),
+            diagnostics,
+            quiet,
+        )
     _show(diagnostics)
     _summary(outcomes, diagnostics, time.perf_counter() - started, out, quiet)
     errors, warnings = _count(diagnostics)
-    failed = any(not o.ok for o in outcomes)
     sys.exit(EXIT_CONTENT if errors or failed or (strict and warnings) else EXIT_OK)
 
 
 @main.command()
 @project_option
 @click.argument("targets", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output file (one sheet) or folder (several).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Output file (one sheet) or folder (several).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def sheet(project_dir: Path, targets: tuple[str, ...], output: Path | None, quiet: bool,
-          strict: bool) -> None:
+def sheet(
+    project_dir: Path, targets: tuple[str, ...], output: Path | None, quiet: bool, strict: bool
+) -> None:
     """Render just the sheets named by slug or path, on demand."""
     started = time.perf_counter()
     project, diagnostics = _open(project_dir)
@@ -139,12 +185,19 @@ def sheet(project_dir: Path, targets: tuple[str, ...], output: Path | None, quie
     by_path = {s.path.resolve(): s for s in corpus.sheets}
     chosen: list[Sheet] = []
     for target in targets:
-        found = by_slug.get(target) or by_path.get(Path(target).resolve()) or by_path.get(
-            (project.root / target).resolve())
+        found = (
+            by_slug.get(target)
+            or by_slug.get(target.upper())
+            or by_path.get(Path(target).resolve())
+            or by_path.get((project.root / target).resolve())
+        )
         if found is None:
-            related = [d for d in corpus.diagnostics
-                       if (project.root / d.path).resolve() in {Path(target).resolve(),
-                                                                (project.root / target).resolve()}]
+            related = [
+                d
+                for d in corpus.diagnostics
+                if (project.root / d.path).resolve()
+                in {Path(target).resolve(), (project.root / target).resolve()}
+            ]
             if related:
                 diagnostics += related
                 continue
@@ -164,8 +217,11 @@ def sheet(project_dir: Path, targets: tuple[str, ...], output: Path | None, quie
     for outcome in outcomes:
         diagnostics += outcome.diagnostics
         if outcome.ok and not quiet:
-            click.echo(f"{outcome.slug}: {outcome.output} ({outcome.pages} page(s), "
-                       f"{outcome.seconds:.2f} s)", err=True)
+            click.echo(
+                f"{outcome.slug}: {outcome.output} ({outcome.pages} page(s), "
+                f"{outcome.seconds:.2f} s)",
+                err=True,
+            )
     _show(diagnostics)
     errors, warnings = _count(diagnostics)
     if not quiet:
@@ -174,19 +230,129 @@ def sheet(project_dir: Path, targets: tuple[str, ...], output: Path | None, quie
     sys.exit(EXIT_CONTENT if errors or failed or (strict and warnings) else EXIT_OK)
 
 
+def _build_one(
+    project: Project,
+    corpus: Corpus,
+    collection: Collection,
+    renderer: SheetRenderer,
+    output: Path,
+    diagnostics: list[Diagnostic],
+    quiet: bool,
+) -> bool:
+    """Build one collection into ``output``; False (and diagnostics) when it cannot be built."""
+    started = time.perf_counter()
+    result, found = build_collection(project, corpus, collection, renderer)
+    diagnostics += found
+    if result is None:
+        return False
+    write_atomic(output, result.pdf)
+    if not quiet:
+        click.echo(
+            f"collection {collection.name}: {output} ({result.plan.total} pages, "
+            f"{len(result.pdf) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)",
+            err=True,
+        )
+    return True
+
+
+@main.command()
+@project_option
+@click.argument("name", required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output PDF (default: build/collections/NAME.pdf).",
+)
+@click.option("--theme", "themes", multiple=True, help="Ad-hoc: keep sheets of this theme code.")
+@click.option("--region", "regions", multiple=True, help="Ad-hoc: keep sheets of this region.")
+@click.option("--kind", "kinds", multiple=True, help="Ad-hoc: keep sheets of this kind.")
+@click.option("--slug", "slugs", multiple=True, help="Ad-hoc: keep this sheet (repeatable).")
+@click.option("--keyword", "keywords", multiple=True, help="Ad-hoc: keep sheets with this keyword.")
+@click.option(
+    "--title",
+    default="Recueil de fiches",
+    show_default=True,
+    help="Ad-hoc: title of the collection.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+def collection(
+    project_dir: Path,
+    name: str | None,
+    output: Path | None,
+    themes: tuple[str, ...],
+    regions: tuple[str, ...],
+    kinds: tuple[str, ...],
+    slugs: tuple[str, ...],
+    keywords: tuple[str, ...],
+    title: str,
+    quiet: bool,
+) -> None:
+    """Build the declared collection NAME, or an ad-hoc one from --theme/--region/--kind/--slug."""
+    project, diagnostics = _open(project_dir)
+    adhoc = any((themes, regions, kinds, slugs, keywords))
+    if name and adhoc:
+        raise click.UsageError("give either a collection NAME or ad-hoc options, not both")
+    if not name and not adhoc:
+        raise click.UsageError(
+            "give a collection NAME or at least one of --theme, --region, --kind, --slug, --keyword"
+        )
+    corpus = load_corpus(project)
+    diagnostics += corpus.diagnostics
+    if name:
+        collections, found = discover_collections(project)
+        diagnostics += found
+        chosen = next((c for c in collections if c.name == name), None)
+        if chosen is None:
+            _show(diagnostics)
+            if any(d.path.endswith(f"{name}.yaml") for d in found):
+                sys.exit(EXIT_CONTENT)
+            known = ", ".join(c.name for c in collections) or "none"
+            raise click.UsageError(f"no collection '{name}' (declared: {known})")
+        target = output or collection_output(project, chosen)
+    else:
+        if output is None:
+            raise click.UsageError("an ad-hoc collection needs -o FILE")
+        chosen = adhoc_collection(
+            project,
+            title,
+            {
+                "themes": list(themes),
+                "regions": list(regions),
+                "kinds": list(kinds),
+                "slugs": list(slugs),
+                "keywords": list(keywords),
+            },
+            dt.date.today(),
+        )
+        target = output
+    ok = _build_one(
+        project, corpus, chosen, SheetRenderer(project, corpus), target, diagnostics, quiet
+    )
+    _show(diagnostics)
+    sys.exit(EXIT_OK if ok else EXIT_CONTENT)
+
+
 @main.command()
 @project_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(project_dir: Path, strict: bool) -> None:
     """Validate the whole project without rendering; report every problem at once."""
     project, diagnostics = _open(project_dir)
-    corpus = load_corpus(project) if not any(d.level is Level.ERROR for d in diagnostics) else \
-        Corpus([], [])
+    corpus = (
+        load_corpus(project)
+        if not any(d.level is Level.ERROR for d in diagnostics)
+        else Corpus([], [])
+    )
     diagnostics += corpus.diagnostics
     renderer = SheetRenderer(project, corpus) if corpus.sheets else None
     for item in corpus.sheets:
         assert renderer is not None
         diagnostics += renderer.page(item)[1]
+    collections, found = discover_collections(project)
+    diagnostics += found
+    for declared in collections:
+        diagnostics += check_references(declared, corpus, project)
     _show(diagnostics)
     errors, warnings = _count(diagnostics)
     total = len(project.sources())
@@ -201,7 +367,7 @@ def check(project_dir: Path, strict: bool) -> None:
 @click.option("--slug", help="Slug of the new sheet (default: derived from the title).")
 def new(project_dir: Path, kind_name: str, title: str, slug: str | None) -> None:
     """Create a new source of KIND with every field of its schema ready to fill."""
-    project, diagnostics = _open(project_dir)
+    project, _diagnostics = _open(project_dir)
     if kind_name not in project.kinds:
         known = ", ".join(sorted(project.kinds))
         raise click.UsageError(f"unknown kind '{kind_name}' (known kinds: {known})")

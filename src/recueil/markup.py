@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,6 +25,9 @@ from .typography import TypographyOptions, typeset_tree
 
 #: Virtual origin under which project files are served to WeasyPrint (never resolved on a network).
 VIRTUAL_ROOT = "https://project.recueil.invalid/"
+#: Links to other sheets point here; the assembler turns them into internal links in a
+#: collection, and standalone sheets into links to the other sheet's PDF (see links.py).
+GOTO = VIRTUAL_ROOT + "goto/"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 
 ALLOWED_TAGS = {
@@ -54,9 +56,7 @@ class MarkupOptions:
     source_dir: Path
     project_dir: Path
     language: str = "fr"
-    typography: TypographyOptions = TypographyOptions()
-    #: "standalone": links to other sheets point to their PDF; "collection": to their anchor.
-    mode: str = "standalone"
+    typography: TypographyOptions = field(default_factory=TypographyOptions)
     known_slugs: frozenset[str] = frozenset()
 
 
@@ -143,7 +143,9 @@ class _UrlPolicy:
 
     def report(self, needle: str, message: str, is_error: bool = False) -> None:
         make = error if is_error else warning
-        self.fragment.diagnostics.append(make(self.locator.rel, self.locator.line_of(needle), message))
+        self.fragment.diagnostics.append(
+            make(self.locator.rel, self.locator.line_of(needle), message)
+        )
 
     def href(self, value: str) -> str | None:
         if value.startswith("#"):
@@ -156,23 +158,27 @@ class _UrlPolicy:
             if slug not in self.options.known_slugs:
                 self.report(value, f"link to unknown sheet '{slug}'", is_error=True)
                 return None
-            if self.options.mode == "collection":
-                return "#" + sheet_anchor(slug)
-            return f"{slug}.pdf"
-        self.report(value, f"link '{value}' removed: only http(s), mailto, tel and sheet: links "
-                           "are allowed")
+            return GOTO + sheet_anchor(slug)
+        self.report(
+            value, f"link '{value}' removed: only http(s), mailto, tel and sheet: links are allowed"
+        )
         return None
 
     def src(self, value: str) -> str | None:
         scheme = urlsplit(value).scheme.lower()
         if scheme:
-            self.report(value, f"image '{value}' refused: images must be files of the project "
-                               "(no network, data: or file: URLs)", is_error=True)
+            self.report(
+                value,
+                f"image '{value}' refused: images must be files of the project "
+                "(no network, data: or file: URLs)",
+                is_error=True,
+            )
             return None
         path = unquote(value)
         if path.startswith("/"):
-            self.report(value, f"image '{value}' refused: absolute paths are not allowed",
-                        is_error=True)
+            self.report(
+                value, f"image '{value}' refused: absolute paths are not allowed", is_error=True
+            )
             return None
         root = self.options.project_dir.resolve()
         target = (self.options.source_dir / path).resolve()
@@ -274,5 +280,3 @@ class _Typography(Treeprocessor):
 
     def run(self, root: ET.Element) -> None:
         typeset_tree(root, self.options)
-
-

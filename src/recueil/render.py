@@ -65,9 +65,9 @@ def render_pdf(
     previous_propagate = _WEASYPRINT_LOGGER.propagate
     _WEASYPRINT_LOGGER.propagate = False
     try:
-        document = HTML(
-            string=html, base_url=VIRTUAL_ROOT + base_path, url_fetcher=fetcher
-        ).render(font_config=FontConfiguration(), cache=image_cache, **(options or {}))
+        document = HTML(string=html, base_url=VIRTUAL_ROOT + base_path, url_fetcher=fetcher).render(
+            font_config=FontConfiguration(), cache=image_cache, **(options or {})
+        )
         anchors: dict[str, int] = {}
         for index, page in enumerate(document.pages):
             for name in page.anchors:

@@ -23,9 +23,12 @@ def slug_from_title(title: str, max_length: int = 48) -> str:
 
 def new_source(kind: Kind, title: str, slug: str, today: dt.date) -> str:
     """The text of a new source file of ``kind``: front matter with every field, and sections."""
-    lines = ["---", f"# {kind.label} — créée le {today.isoformat()}.",
-             "# Champs marqués (obligatoire) : à remplir ; les autres peuvent rester vides.",
-             f"kind: {kind.name}"]
+    lines = [
+        "---",
+        f"# {kind.label} — créée le {today.isoformat()}.",
+        "# Champs marqués (obligatoire) : à remplir ; les autres peuvent rester vides.",
+        f"kind: {kind.name}",
+    ]
     for spec in kind.fields:
         lines += _field_lines(spec, 0, title, slug, today)
     lines.append("---")
@@ -44,7 +47,9 @@ def _quote(text: str) -> str:
 
 
 def _comment(spec: FieldSpec) -> str:
-    parts = [spec.type if spec.type != "list" or spec.items is None else f"liste de {spec.items.type}"]
+    parts = [
+        spec.type if spec.type != "list" or spec.items is None else f"liste de {spec.items.type}"
+    ]
     if spec.required:
         parts.append("obligatoire")
     if spec.values:

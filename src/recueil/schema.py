@@ -136,7 +136,9 @@ def validate_value(spec: FieldSpec, raw: Any, path: str, ctx: ValidationContext)
             ctx.report(path, f"field '{path}' must be a list (one '- item' per line)")
             return None
         assert spec.items is not None
-        items = [validate_value(spec.items, item, f"{path}[{i}]", ctx) for i, item in enumerate(raw)]
+        items = [
+            validate_value(spec.items, item, f"{path}[{i}]", ctx) for i, item in enumerate(raw)
+        ]
         return [item for item in items if item is not None]
     if spec.type == "object":
         if not isinstance(raw, dict):

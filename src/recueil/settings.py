@@ -22,7 +22,8 @@ class Settings:
     """Every key of ``recueil.yaml``; the README's settings table is generated from these docs."""
 
     title: str = field(
-        default="Fiches retour d'expérience", metadata=_doc("Title of the series, printed on sheets.")
+        default="Fiches retour d'expérience",
+        metadata=_doc("Title of the series, printed on sheets."),
     )
     publisher: str = field(default="", metadata=_doc("Publisher (resource centre) name."))
     publisher_address: str = field(default="", metadata=_doc("Publisher's postal address."))
@@ -58,7 +59,9 @@ class Settings:
 
 def settings_specs() -> tuple[FieldSpec, ...]:
     """The settings as schema fields, so they are validated like front matter."""
-    return tuple(FieldSpec(f.name, f.metadata["type"], help=f.metadata["doc"]) for f in fields(Settings))
+    return tuple(
+        FieldSpec(f.name, f.metadata["type"], help=f.metadata["doc"]) for f in fields(Settings)
+    )
 
 
 def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:

@@ -118,7 +118,9 @@ def _kind_of(
         suggestion = f"; did you mean '{hint}'?" if hint else ""
         line = locations.get("kind", (1, 0))[0] + 1
         known = ", ".join(sorted(project.kinds))
-        diagnostics.append(error(rel, line, f"field 'kind': unknown kind '{name}' ({known}){suggestion}"))
+        diagnostics.append(
+            error(rel, line, f"field 'kind': unknown kind '{name}' ({known}){suggestion}")
+        )
         return None
     try:
         folders = path.relative_to(project.content_dir).parts[:-1]
@@ -144,8 +146,12 @@ def check_sections(kind: Kind, body: str, body_line: int, rel: str) -> list[Diag
             in_fence = not in_fence
         elif not in_fence and _H1.match(line):
             diagnostics.append(
-                warning(rel, body_line + offset, "level-1 heading in the body: the title "
-                        "comes from the front matter, start sections with '## '")
+                warning(
+                    rel,
+                    body_line + offset,
+                    "level-1 heading in the body: the title "
+                    "comes from the front matter, start sections with '## '",
+                )
             )
         elif not in_fence and (match := _H2.match(line)):
             headings.append((match[1], body_line + offset))
@@ -164,8 +170,11 @@ def check_sections(kind: Kind, body: str, body_line: int, rel: str) -> list[Diag
             hint = closest(title, titles)
             suggestion = f"; did you mean '{hint}'?" if hint else ""
             diagnostics.append(
-                warning(rel, line, f"section '{title}' is not a section of kind "
-                        f"'{kind.name}'{suggestion}")
+                warning(
+                    rel,
+                    line,
+                    f"section '{title}' is not a section of kind '{kind.name}'{suggestion}",
+                )
             )
             continue
         index = titles.index(title)

@@ -15,7 +15,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .diagnostics import Diagnostic, error
-from .markup import VIRTUAL_ROOT
+from .markup import GOTO, VIRTUAL_ROOT
 from .typography import TypographyOptions, typeset_markup
 
 MONTHS = (
@@ -25,8 +25,9 @@ MONTHS = (
 NBSP, NNBSP = "\u00a0", "\u202f"
 
 
-def make_environment(template_dirs: tuple[Path, ...], language: str,
-                     typography: TypographyOptions) -> jinja2.Environment:
+def make_environment(
+    template_dirs: tuple[Path, ...], language: str, typography: TypographyOptions
+) -> jinja2.Environment:
     """A sandboxed-enough Jinja environment with recueil's filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
@@ -49,7 +50,7 @@ def make_environment(template_dirs: tuple[Path, ...], language: str,
         number=number,
         asset=asset_url,
     )
-    env.globals.update(asset=asset_url)
+    env.globals.update(asset=asset_url, goto=lambda name: GOTO + name)
     return env
 
 

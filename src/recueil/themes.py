@@ -34,7 +34,9 @@ class Theme:
     intro: str = ""
 
 
-def load_themes(path: Path, display: str = THEMES_FILE) -> tuple[tuple[Theme, ...], list[Diagnostic]]:
+def load_themes(
+    path: Path, display: str = THEMES_FILE
+) -> tuple[tuple[Theme, ...], list[Diagnostic]]:
     """Read and validate the themes file, sorted by their order."""
     try:
         data, locations = read_yaml(path.read_text(encoding="utf-8"))

@@ -1,0 +1,553 @@
+"""Assemble a collection from the sheets' own renders, without laying any sheet out again.
+
+The generated parts (cover, title page, editorial, reading guide, contents, dividers, indexes,
+colophon, back cover) are rendered as one "frame" document whose page numbers are final: they
+are computed from the sheets' page counts, re-rendering the frame until its own part lengths are
+stable. Pages are then interleaved with pypdf, page numbers and running headers are stamped from
+an overlay document, and what merging loses is rebuilt: named destinations, links between parts,
+outline, page labels, metadata and language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    Fit,
+    NameObject,
+    TextStringObject,
+)
+
+from .collection import Collection, Group
+from .diagnostics import Diagnostic, Level, error
+from .markup import GOTO, MarkupOptions, to_html
+from .project import Project
+from .render import RenderResult, render_pdf
+from .sheet import Sheet
+from .template import make_environment, render_page
+
+MAX_FRAME_PASSES = 5
+ROMAN = (
+    (1000, "m"),
+    (900, "cm"),
+    (500, "d"),
+    (400, "cd"),
+    (100, "c"),
+    (90, "xc"),
+    (50, "l"),
+    (40, "xl"),
+    (10, "x"),
+    (9, "ix"),
+    (5, "v"),
+    (4, "iv"),
+    (1, "i"),
+)
+
+
+def roman(number: int) -> str:
+    """Lower-case roman numeral, as used for front-matter page labels."""
+    out = ""
+    for value, letters in ROMAN:
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One run of pages in the assembled document."""
+
+    source: str  # "frame", "sheet" or "blank"
+    ref: str  # frame part id, sheet slug, or "" for a blank page
+    count: int
+    first: int = 0  # first page of the run inside its source document
+
+
+@dataclass
+class Plan:
+    """Where everything lands: slots in order, and the printed numbers they get."""
+
+    slots: list[Slot]
+    front_pages: int
+    sheet_pages: dict[str, int]
+    part_pages: dict[str, int]
+    group_pages: dict[str, int]
+
+    def start_of(self, source: str, ref: str) -> int:
+        """0-based page index where a frame part or a sheet starts in the assembled file."""
+        index = 0
+        for slot in self.slots:
+            if slot.source == source and slot.ref == ref:
+                return index
+            index += slot.count
+        raise KeyError(ref)
+
+    @property
+    def total(self) -> int:
+        """Total number of pages."""
+        return sum(slot.count for slot in self.slots)
+
+
+@dataclass
+class CollectionResult:
+    """The assembled PDF and the facts tests and editions need."""
+
+    pdf: bytes
+    plan: Plan
+    sheet_first_page: dict[str, int]  # slug → 0-based page index in the PDF
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+FRONT_PARTS = ("cover", "title", "editorial", "howto", "toc")
+
+
+def make_plan(
+    collection: Collection,
+    groups: Sequence[Group],
+    sheet_counts: Mapping[str, int],
+    part_counts: Mapping[str, int],
+    indexes: Sequence[str],
+) -> Plan:
+    """Lay out parts, blanks and sheets; every divider and sheet on a right page in recto-verso."""
+    recto = bool(collection.option("recto_verso", False))
+    slots: list[Slot] = []
+    position = 0
+
+    def add(source: str, ref: str, count: int) -> None:
+        nonlocal position
+        slots.append(Slot(source, ref, count))
+        position += count
+
+    def start_on_right() -> None:
+        if recto and position % 2 == 1:
+            add("blank", "", 1)
+
+    for part in FRONT_PARTS:
+        if f"part-{part}" in part_counts:
+            if part == "title" and recto:
+                start_on_right()
+            add("frame", f"part-{part}", part_counts[f"part-{part}"])
+    start_on_right()
+    front = position
+    sheet_pages: dict[str, int] = {}
+    group_pages: dict[str, int] = {}
+    for group in groups:
+        divider = f"part-divider-{group.key}"
+        if divider in part_counts:
+            start_on_right()
+            group_pages[group.key] = position - front + 1
+            add("frame", divider, part_counts[divider])
+        for sheet in group.sheets:
+            start_on_right()
+            sheet_pages[sheet.slug] = position - front + 1
+            add("sheet", sheet.slug, sheet_counts[sheet.slug])
+    part_pages: dict[str, int] = {}
+    for part in (*(f"index-{name}" for name in indexes), "colophon"):
+        ref = f"part-{part}"
+        if ref in part_counts:
+            part_pages[part] = position - front + 1
+            add("frame", ref, part_counts[ref])
+    if recto and (position + part_counts["part-back"]) % 2 == 1:
+        add("blank", "", 1)
+    add("frame", "part-back", part_counts["part-back"])
+    return Plan(slots, front, sheet_pages, part_pages, group_pages)
+
+
+def territory_index(
+    sheets: Sequence[Sheet],
+) -> list[tuple[str, list[tuple[str, list[tuple[str, list[Sheet]]]]]]]:
+    """Région → département → cité éducative → sheets, each level in French sort order."""
+    tree: dict[str, dict[str, dict[str, list[Sheet]]]] = {}
+    for sheet in sheets:
+        territory = sheet.meta.get("territory")
+        if not isinstance(territory, Mapping):
+            continue
+        tree.setdefault(territory["region"], {}).setdefault(
+            territory["departement"], {}
+        ).setdefault(territory["cite_educative"], []).append(sheet)
+    return [
+        (
+            region,
+            [
+                (
+                    dept,
+                    [
+                        (cite, sorted(items, key=lambda s: s.title.casefold()))
+                        for cite, items in sorted(cites.items(), key=lambda kv: _fold(kv[0]))
+                    ],
+                )
+                for dept, cites in sorted(depts.items(), key=lambda kv: _fold(kv[0]))
+            ],
+        )
+        for region, depts in sorted(tree.items(), key=lambda kv: _fold(kv[0]))
+    ]
+
+
+def keyword_index(sheets: Sequence[Sheet]) -> list[tuple[str, list[Sheet]]]:
+    """Keyword → sheets, keywords merged case-insensitively and sorted ignoring accents."""
+    found: dict[str, tuple[str, list[Sheet]]] = {}
+    for sheet in sheets:
+        for keyword in sheet.meta.get("keywords", []):
+            key = _fold(keyword)
+            found.setdefault(key, (keyword, []))[1].append(sheet)
+    return [found[key] for key in sorted(found)]
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+class Assembler:
+    """Builds one collection PDF from sheet renders (which it never re-lays out)."""
+
+    def __init__(
+        self,
+        project: Project,
+        collection: Collection,
+        groups: Sequence[Group],
+        renders: Mapping[str, RenderResult],
+        kind_labels: Mapping[str, str],
+    ):
+        self.project = project
+        self.collection = collection
+        self.groups = list(groups)
+        self.renders = renders
+        self.sheets = [sheet for group in groups for sheet in group.sheets]
+        self.indexes = list(collection.option("indexes", ["territories", "keywords"]))
+        self.env = make_environment(
+            project.template_dirs, project.settings.language, _typography(project)
+        )
+        self.kind_labels = kind_labels
+        self.diagnostics: list[Diagnostic] = []
+
+    def editorial_html(self) -> str:
+        """The editorial Markdown as sanitised HTML (front matter, if any, is ignored)."""
+        text = self.collection.editorial_markdown
+        if not text:
+            return ""
+        lines = text.split("\n")
+        start = 0
+        if lines and lines[0].strip() == "---":
+            start = next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
+        options = MarkupOptions(
+            slug="editorial",
+            source_dir=self.project.root,
+            project_dir=self.project.root,
+            language=self.project.settings.language,
+            typography=_typography(self.project),
+        )
+        fragment = to_html(
+            "\n".join(lines[start:]), start + 1, self.collection.meta["editorial"], options
+        )
+        self.diagnostics += fragment.diagnostics
+        return fragment.html
+
+    def frame_html(self, plan: Plan | None, editorial: str) -> str:
+        """The generated parts, with the numbers of ``plan`` (zeros on the first pass)."""
+        pages = plan.sheet_pages if plan else {s.slug: 0 for s in self.sheets}
+        group_pages = plan.group_pages if plan else {g.key: 0 for g in self.groups}
+        part_pages = plan.part_pages if plan else {f"index-{i}": 0 for i in self.indexes}
+        authors = sorted({a for s in self.sheets for a in s.meta.get("authors", [])}, key=_fold)
+        grouping = self.collection.option("group_by", "theme")
+        context: dict[str, Any] = {
+            "collection": self.collection.meta,
+            "settings": self.project.settings,
+            "groups": self.groups,
+            "group_is_theme": grouping == "theme",
+            "group_noun": "thématiques" if grouping == "theme" else "parties",
+            "legend_themes": [
+                t for t in self.project.themes if any(g.key == t.code for g in self.groups)
+            ]
+            if grouping == "theme"
+            else list(self.project.themes),
+            "sheet_count": len(self.sheets),
+            "pages": pages,
+            "group_pages": group_pages,
+            "part_pages": part_pages,
+            "indexes": self.indexes,
+            "editorial": Markup(editorial),
+            "territory_index": territory_index(self.sheets),
+            "keyword_index": keyword_index(self.sheets),
+            "authors": authors,
+        }
+        return render_page(self.env, "collection.html", context)
+
+    def render_frame(self, html: str) -> RenderResult:
+        result = render_pdf(
+            html,
+            project_dir=self.project.root,
+            style_dirs=self.project.style_dirs,
+            rel=self.collection.source,
+        )
+        return result
+
+    def part_counts(self, frame: RenderResult) -> dict[str, int]:
+        """Pages of each generated part, from where their anchors landed."""
+        starts = sorted(
+            (page, name)
+            for name, page in frame.anchors.items()
+            if name.startswith("part-") and name.count("-") >= 1 and name in self._part_ids()
+        )
+        counts: dict[str, int] = {}
+        for (page, name), following in zip(
+            starts, [*starts[1:], (frame.page_count, "")], strict=True
+        ):
+            counts[name] = following[0] - page
+        return counts
+
+    def _part_ids(self) -> set[str]:
+        ids = {f"part-{p}" for p in FRONT_PARTS}
+        ids |= {f"part-divider-{g.key}" for g in self.groups}
+        ids |= {f"part-index-{i}" for i in self.indexes}
+        ids |= {"part-colophon", "part-back"}
+        return ids
+
+    def assemble(self) -> CollectionResult:
+        """Plan, render the frame with final numbers, interleave, stamp and restore."""
+        editorial = self.editorial_html()
+        sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
+        frame = self.render_frame(self.frame_html(None, editorial))
+        counts = self.part_counts(frame)
+        plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
+        for _ in range(MAX_FRAME_PASSES):
+            frame = self.render_frame(self.frame_html(plan, editorial))
+            new_counts = self.part_counts(frame)
+            if new_counts == counts:
+                break
+            counts = new_counts
+            plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
+        else:
+            self.diagnostics.append(
+                error(
+                    self.collection.source, None, "page numbers did not settle after several passes"
+                )
+            )
+        self.diagnostics += [d for d in frame.diagnostics if d.level is Level.ERROR]
+        overlay = self.render_overlay(plan)
+        pdf = self.merge(plan, frame, overlay)
+        first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
+        return CollectionResult(pdf, plan, first, self.diagnostics)
+
+    def stamps(self, plan: Plan) -> list[dict[str, Any]]:
+        """What to print on top of each page: page number, footer line, running header."""
+        stamps: list[dict[str, Any]] = []
+        theme_short = {t.code: t.short for t in self.project.themes}
+        colours = {s.slug: g.colour for g in self.groups for s in g.sheets}
+        short = {s.slug: theme_short.get(g.key, g.label) for g in self.groups for s in g.sheets}
+        index = 0
+        unnumbered = {"part-cover", "part-title", "part-back"}
+        for slot in plan.slots:
+            for offset in range(slot.count):
+                number = label_for(index, plan.front_pages)
+                stamp: dict[str, Any] = {
+                    "number": "",
+                    "left": "",
+                    "header": "",
+                    "full": False,
+                    "colour": "#3D5A80",
+                }
+                if slot.source == "sheet":
+                    stamp.update(
+                        number=number,
+                        colour=colours[slot.ref],
+                        header=short[slot.ref] if offset > 0 else "",
+                    )
+                elif slot.source == "frame" and slot.ref not in unnumbered:
+                    stamp.update(number=number, left=self.collection.title, full=True)
+                stamps.append(stamp)
+                index += 1
+        return stamps
+
+    def render_overlay(self, plan: Plan) -> RenderResult:
+        html = render_page(
+            self.env,
+            "overlay.html",
+            {"stamps": self.stamps(plan), "settings": self.project.settings},
+        )
+        overlay = render_pdf(
+            html,
+            project_dir=self.project.root,
+            style_dirs=self.project.style_dirs,
+            rel=self.collection.source,
+        )
+        if overlay.page_count != plan.total:
+            raise RuntimeError(f"overlay has {overlay.page_count} pages for {plan.total}")
+        return overlay
+
+    def merge(self, plan: Plan, frame: RenderResult, overlay: RenderResult) -> bytes:
+        """Interleave pages, stamp the overlay, rebuild destinations, links, outline, labels."""
+        writer = PdfWriter()
+        frame_reader = PdfReader(io.BytesIO(frame.pdf))
+        overlay_reader = PdfReader(io.BytesIO(overlay.pdf))
+        readers = {slug: PdfReader(io.BytesIO(r.pdf)) for slug, r in self.renders.items()}
+        width = float(frame_reader.pages[0].mediabox.width)
+        height = float(frame_reader.pages[0].mediabox.height)
+        destinations: list[tuple[str, int, Any]] = []
+        frame_starts = {name: page for name, page in frame.anchors.items()}
+        index = 0
+        for slot in plan.slots:
+            if slot.source == "blank":
+                writer.add_blank_page(width, height)
+                index += 1
+                continue
+            reader = frame_reader if slot.source == "frame" else readers[slot.ref]
+            first = frame_starts[slot.ref] if slot.source == "frame" else 0
+            page_map = {first + k: index + k for k in range(slot.count)}
+            for k in range(slot.count):
+                page = writer.add_page(reader.pages[first + k])
+                if overlay_reader.pages[index + k].get_contents() is not None:
+                    page.merge_page(overlay_reader.pages[index + k])
+            destinations += _destinations(reader, page_map)
+            index += slot.count
+        names: dict[str, int] = {}
+        for name, page_index, dest in destinations:
+            if name in names:
+                continue
+            names[name] = page_index
+            left, top = dest
+            writer.add_named_destination_object(_dest(writer, name, page_index, left, top))
+        _relink(writer, names)
+        self._outline(writer, plan, readers)
+        _labels(writer, plan)
+        self._metadata(writer)
+        output = io.BytesIO()
+        writer.write(output)
+        return output.getvalue()
+
+    def _outline(self, writer: PdfWriter, plan: Plan, readers: Mapping[str, PdfReader]) -> None:
+        titles = {
+            "part-cover": "Couverture",
+            "part-editorial": "Éditorial",
+            "part-howto": "Mode d'emploi",
+            "part-toc": "Sommaire",
+            "part-index-territories": "Index des territoires",
+            "part-index-keywords": "Index des mots-clés",
+            "part-colophon": "Colophon",
+            "part-back": "Quatrième de couverture",
+        }
+        for slot_ref in [s.ref for s in plan.slots if s.source == "frame"]:
+            if slot_ref.startswith("part-divider-"):
+                key = slot_ref.removeprefix("part-divider-")
+                group = next(g for g in self.groups if g.key == key)
+                label = f"{group.number}. {group.label}" if group.number else group.label
+                parent = writer.add_outline_item(label, plan.start_of("frame", slot_ref))
+                for sheet in group.sheets:
+                    self._sheet_outline(writer, plan, sheet, readers[sheet.slug], parent)
+            elif slot_ref in titles:
+                writer.add_outline_item(titles[slot_ref], plan.start_of("frame", slot_ref))
+                if slot_ref == "part-toc" and not any(
+                    s.ref.startswith("part-divider-") for s in plan.slots
+                ):
+                    for group in self.groups:
+                        for sheet in group.sheets:
+                            self._sheet_outline(writer, plan, sheet, readers[sheet.slug], None)
+
+    def _sheet_outline(
+        self, writer: PdfWriter, plan: Plan, sheet: Sheet, reader: PdfReader, parent: Any
+    ) -> None:
+        start = plan.start_of("sheet", sheet.slug)
+        item = writer.add_outline_item(sheet.title, start, parent=parent)
+        for entry in _flatten(reader)[1:]:
+            title, page = entry
+            writer.add_outline_item(title, start + page, parent=item)
+
+    def _metadata(self, writer: PdfWriter) -> None:
+        meta = self.collection.meta
+        date: dt.date = meta["date"]
+        keywords = sorted(
+            {t.label for t in self.project.themes if any(g.key == t.code for g in self.groups)}
+        )
+        writer.add_metadata(
+            {
+                "/Title": meta["title"],
+                "/Author": meta["colophon"]["publisher"],
+                "/Subject": meta.get("subtitle", meta["title"]),
+                "/Keywords": ", ".join(keywords),
+                "/Creator": "recueil",
+                "/Producer": "recueil (WeasyPrint, pypdf)",
+                "/CreationDate": f"D:{date:%Y%m%d}",
+                "/ModDate": f"D:{date:%Y%m%d}",
+            }
+        )
+        writer._root_object[NameObject("/Lang")] = TextStringObject(self.project.settings.language)
+        digest = hashlib.sha256(repr((meta["title"], str(date))).encode()).digest()[:16]
+        writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+
+
+def label_for(index: int, front_pages: int) -> str:
+    """Printed number of a page: roman in the front matter, arabic from the first divider."""
+    if index < front_pages:
+        return roman(index + 1)
+    return str(index - front_pages + 1)
+
+
+def _labels(writer: PdfWriter, plan: Plan) -> None:
+    if plan.front_pages:
+        writer.set_page_label(0, plan.front_pages - 1, style="/r", start=1)
+    writer.set_page_label(plan.front_pages, plan.total - 1, style="/D", start=1)
+
+
+def _flatten(reader: PdfReader) -> list[tuple[str, int]]:
+    """The sheet's title and its section headings as (title, page) pairs, in order."""
+    result: list[tuple[str, int]] = []
+    for item in reader.outline:
+        children = item if isinstance(item, list) else [item]
+        for child in children:
+            if not isinstance(child, list):
+                result.append((str(child.title), reader.get_destination_page_number(child)))
+    return result
+
+
+def _destinations(reader: PdfReader, page_map: Mapping[int, int]) -> list[tuple[str, int, Any]]:
+    """Named destinations of a source document that land on the pages being copied."""
+    found: list[tuple[str, int, Any]] = []
+    for name, dest in reader.named_destinations.items():
+        page_number = reader.get_destination_page_number(dest)
+        if page_number in page_map:
+            left = float(dest.get("/Left", 0) or 0)
+            top = float(dest.get("/Top", 0) or 0)
+            found.append((str(name), page_map[page_number], (left, top)))
+    return found
+
+
+def _dest(writer: PdfWriter, name: str, page_index: int, left: float, top: float) -> Any:
+    from pypdf.generic import Destination
+
+    return Destination(
+        TextStringObject(name), writer.pages[page_index].indirect_reference, Fit.xyz(left, top, 0)
+    )
+
+
+def _relink(writer: PdfWriter, names: Mapping[str, int]) -> None:
+    """Turn goto URIs into internal links, and check internal links point somewhere."""
+    for page in writer.pages:
+        for annotation in page.get("/Annots", []) or []:
+            annotation = annotation.get_object()
+            action = annotation.get("/A")
+            if action is None:
+                continue
+            action = action.get_object()
+            uri = str(action.get("/URI", ""))
+            if uri.startswith(GOTO):
+                target = uri.removeprefix(GOTO)
+                del annotation[NameObject("/A")]
+                if target in names:
+                    annotation[NameObject("/Dest")] = TextStringObject(target)
+
+
+def _typography(project: Project) -> Any:
+    from .build import typography_options
+
+    return typography_options(project)
