@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from .diagnostics import Diagnostic, Level, error
-from .links import link_to_sheet_files
-from .markup import GOTO, Fragment, MarkupOptions, sheet_anchor, to_html
+from .markup import Fragment, MarkupOptions, sheet_anchor, to_html
 from .project import Project
 from .publish import write_atomic
 from .render import RenderResult, render_pdf
 from .sheet import Sheet, load_sheet
+from .standalone import finish_standalone, render_page_numbers
 from .template import make_environment, render_page, template_error
 from .typography import TypographyOptions
 
@@ -106,8 +106,12 @@ class SheetRenderer:
             project.template_dirs, project.settings.language, typography_options(project)
         )
         self.image_cache: dict[str, Any] = {}
+        self.renders: dict[str, tuple[str, RenderResult, list[Diagnostic]]] = {}
+        self.overlays: dict[int, bytes] = {}
+        #: how many sheets this renderer actually laid out (tests count them)
+        self.layouts = 0
 
-    def fragment(self, sheet: Sheet, mode: str = "standalone") -> Fragment:
+    def fragment(self, sheet: Sheet) -> Fragment:
         """The sheet's body as sanitised HTML."""
         options = MarkupOptions(
             slug=sheet.slug,
@@ -119,9 +123,9 @@ class SheetRenderer:
         )
         return to_html(sheet.body, sheet.body_line, sheet.rel, options)
 
-    def page(self, sheet: Sheet, mode: str = "standalone") -> tuple[str, list[Diagnostic]]:
+    def page(self, sheet: Sheet) -> tuple[str, list[Diagnostic]]:
         """The complete HTML page of a sheet, and the diagnostics of its body."""
-        fragment = self.fragment(sheet, mode)
+        fragment = self.fragment(sheet)
         kind = self.project.kinds[sheet.kind]
         context = {
             "sheet": sheet.meta,
@@ -131,7 +135,6 @@ class SheetRenderer:
             "themes": {t.code: t for t in self.project.themes},
             "settings": self.project.settings,
             "body": _markup(fragment.html),
-            "mode": mode,
             "anchor": sheet_anchor(sheet.slug),
             "sheets": {slug: other.meta for slug, other in self.sheets.items()},
             "sheet_dir": self.project.relative(sheet.path.parent),
@@ -141,11 +144,16 @@ class SheetRenderer:
         except jinja2.TemplateError as exc:
             return "", [*fragment.diagnostics, template_error(exc, sheet.rel)]
 
-    def render(
-        self, sheet: Sheet, mode: str = "standalone"
-    ) -> tuple[RenderResult | None, list[Diagnostic]]:
-        """Render one sheet; None when its body has errors."""
-        html, diagnostics = self.page(sheet, mode)
+    def render(self, sheet: Sheet) -> tuple[RenderResult | None, list[Diagnostic]]:
+        """Lay out one sheet, once: the same render serves the standalone PDF and collections.
+
+        Renders are remembered by source hash for the life of this renderer, so building
+        collections after the sheets lays nothing out again. None when the body has errors.
+        """
+        remembered = self.renders.get(sheet.slug)
+        if remembered is not None and remembered[0] == sheet.source_hash:
+            return remembered[1], remembered[2]
+        html, diagnostics = self.page(sheet)
         if any(d.level is Level.ERROR for d in diagnostics):
             return None, diagnostics
         result = render_pdf(
@@ -156,9 +164,18 @@ class SheetRenderer:
             base_path=self.project.relative(sheet.path.parent) + "/",
             image_cache=self.image_cache,
         )
-        if mode == "standalone" and GOTO in html:
-            result = replace(result, pdf=link_to_sheet_files(result.pdf))
-        return result, diagnostics + result.diagnostics
+        self.layouts += 1
+        diagnostics = diagnostics + result.diagnostics
+        self.renders[sheet.slug] = (sheet.source_hash, result, diagnostics)
+        return result, diagnostics
+
+    def standalone(self, result: RenderResult) -> bytes:
+        """The standalone PDF of a render: 'page x / y' stamped, links to other sheets' PDFs."""
+        overlay = self.overlays.get(result.page_count)
+        if overlay is None:
+            overlay = render_page_numbers(self.project, self.env, result.page_count)
+            self.overlays[result.page_count] = overlay
+        return finish_standalone(result.pdf, overlay)
 
 
 def _markup(html: str) -> Any:
@@ -188,15 +205,13 @@ ProgressCallback = Callable[[int, int, Sheet], None]
 
 
 def build_sheets(
-    project: Project,
-    corpus: Corpus,
+    renderer: SheetRenderer,
     selection: Sequence[Sheet],
     output_for: Callable[[Sheet], Path],
     on_start: ProgressCallback | None = None,
     strict: bool = False,
 ) -> list[SheetOutcome]:
     """Render and publish each selected sheet; a failing sheet never stops the others."""
-    renderer = SheetRenderer(project, corpus)
     outcomes: list[SheetOutcome] = []
     for index, sheet in enumerate(selection):
         if on_start is not None:
@@ -204,13 +219,14 @@ def build_sheets(
         started = time.perf_counter()
         try:
             result, diagnostics = renderer.render(sheet)
+            pdf = renderer.standalone(result) if result is not None else b""
         except Exception as exc:
             result, diagnostics = None, [error(sheet.rel, None, f"rendering failed: {exc!r}")]
         failed = result is None or any(d.level is Level.ERROR or strict for d in diagnostics)
         output = None
         if result is not None and not failed:
             output = output_for(sheet)
-            write_atomic(output, result.pdf)
+            write_atomic(output, pdf)
         outcomes.append(
             SheetOutcome(
                 sheet.slug,

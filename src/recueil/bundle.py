@@ -100,7 +100,7 @@ def build_collection(
     groups = group_sheets(collection, chosen, project.themes, kind_labels)
     renders: dict[str, RenderResult] = {}
     for sheet in chosen:
-        result, found = renderer.render(sheet, mode="collection")
+        result, found = renderer.render(sheet)
         diagnostics += found
         if result is None or any(d.level is Level.ERROR for d in found):
             diagnostics.append(

@@ -130,9 +130,9 @@ def build(project_dir: Path, quiet: bool, strict: bool) -> None:
     diagnostics += corpus.diagnostics
     out = project.build_dir / "sheets"
     progress = Progress(quiet)
+    renderer = SheetRenderer(project, corpus)
     outcomes = build_sheets(
-        project,
-        corpus,
+        renderer,
         corpus.sheets,
         lambda s: out / f"{s.slug}.pdf",
         on_start=progress,
@@ -144,7 +144,6 @@ def build(project_dir: Path, quiet: bool, strict: bool) -> None:
     collections, found = discover_collections(project)
     diagnostics += found
     failed = any(not o.ok for o in outcomes) or any(d.level is Level.ERROR for d in found)
-    renderer = SheetRenderer(project, corpus)
     for collection in collections:
         if not quiet:
             click.echo(f"collection {collection.name}…", err=True)
@@ -213,7 +212,7 @@ def sheet(
             return output
         return output / f"{s.slug}.pdf"
 
-    outcomes = build_sheets(project, corpus, chosen, output_for, strict=strict)
+    outcomes = build_sheets(SheetRenderer(project, corpus), chosen, output_for, strict=strict)
     for outcome in outcomes:
         diagnostics += outcome.diagnostics
         if outcome.ok and not quiet:
