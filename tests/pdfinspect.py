@@ -20,8 +20,14 @@ class Run:
     y: float
 
 
+_RUNS: dict[int, tuple[Any, list[Run]]] = {}
+
+
 def runs(page: Any) -> list[Run]:
-    """Text runs of a page with their positions."""
+    """Text runs of a page with their positions (extracted once per page object)."""
+    cached = _RUNS.get(id(page))
+    if cached is not None and cached[0] is page:
+        return cached[1]
     found: list[Run] = []
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
@@ -32,6 +38,7 @@ def runs(page: Any) -> list[Run]:
         found.append(Run(text, x, y))
 
     page.extract_text(visitor_text=visit)
+    _RUNS[id(page)] = (page, found)
     return found
 
 

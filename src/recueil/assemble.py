@@ -442,11 +442,15 @@ class Assembler:
                 key = slot_ref.removeprefix("part-divider-")
                 group = next(g for g in self.groups if g.key == key)
                 label = f"{group.number}. {group.label}" if group.number else group.label
-                parent = writer.add_outline_item(label, plan.start_of("frame", slot_ref))
+                parent = writer.add_outline_item(
+                    title=label, page_number=plan.start_of("frame", slot_ref)
+                )
                 for sheet in group.sheets:
                     self._sheet_outline(writer, plan, sheet, readers[sheet.slug], parent)
             elif slot_ref in titles:
-                writer.add_outline_item(titles[slot_ref], plan.start_of("frame", slot_ref))
+                writer.add_outline_item(
+                    title=titles[slot_ref], page_number=plan.start_of("frame", slot_ref)
+                )
                 if slot_ref == "part-toc" and not any(
                     s.ref.startswith("part-divider-") for s in plan.slots
                 ):
@@ -458,10 +462,10 @@ class Assembler:
         self, writer: PdfWriter, plan: Plan, sheet: Sheet, reader: PdfReader, parent: Any
     ) -> None:
         start = plan.start_of("sheet", sheet.slug)
-        item = writer.add_outline_item(sheet.title, start, parent=parent)
+        item = writer.add_outline_item(title=sheet.title, page_number=start, parent=parent)
         for entry in _flatten(reader)[1:]:
             title, page = entry
-            writer.add_outline_item(title, start + page, parent=item)
+            writer.add_outline_item(title=title, page_number=start + page, parent=item)
 
     def _metadata(self, writer: PdfWriter) -> None:
         meta = self.collection.meta
