@@ -22,7 +22,7 @@ from recueil.project import load_project
 from recueil.render import render_pdf
 
 sys.path.insert(0, str(Path(__file__).parent))
-from pdfinspect import footer_number, internal_links, outline_pages  # noqa: E402
+from pdfinspect import footer_number, internal_links, outline_pages
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -248,7 +248,8 @@ colophon:
         ),
         (
             lambda t: t + "  isbn: 978-2-9585474-0-6\n",
-            "essai.yaml:8:3: error: field 'colophon.isbn': '978-2-9585474-0-6' is not a valid ISBN-13",
+            "essai.yaml:8:3: error: field 'colophon.isbn': '978-2-9585474-0-6' is not a valid "
+            "ISBN-13",
         ),
         (
             lambda t: t + "editorial: missing.md\n",

@@ -409,6 +409,7 @@ class Assembler:
                 page = writer.add_page(reader.pages[first + k])
                 if overlay_reader.pages[index + k].get_contents() is not None:
                     page.merge_page(overlay_reader.pages[index + k])
+                    page.compress_content_streams()
             destinations += _destinations(reader, page_map)
             index += slot.count
         names: dict[str, int] = {}
@@ -499,8 +500,8 @@ def label_for(index: int, front_pages: int) -> str:
 
 def _labels(writer: PdfWriter, plan: Plan) -> None:
     if plan.front_pages:
-        writer.set_page_label(0, plan.front_pages - 1, style="/r", start=1)
-    writer.set_page_label(plan.front_pages, plan.total - 1, style="/D", start=1)
+        writer.set_page_label(0, plan.front_pages - 1, style="/r", start=1)  # type: ignore[arg-type]
+    writer.set_page_label(plan.front_pages, plan.total - 1, style="/D", start=1)  # type: ignore[arg-type]
 
 
 def _flatten(reader: PdfReader) -> list[tuple[str, int]]:
@@ -509,8 +510,11 @@ def _flatten(reader: PdfReader) -> list[tuple[str, int]]:
     for item in reader.outline:
         children = item if isinstance(item, list) else [item]
         for child in children:
-            if not isinstance(child, list):
-                result.append((str(child.title), reader.get_destination_page_number(child)))
+            if isinstance(child, list):
+                continue
+            page = reader.get_destination_page_number(child)
+            if page is not None:
+                result.append((str(child.title), page))
     return result
 
 
@@ -519,7 +523,7 @@ def _destinations(reader: PdfReader, page_map: Mapping[int, int]) -> list[tuple[
     found: list[tuple[str, int, Any]] = []
     for name, dest in reader.named_destinations.items():
         page_number = reader.get_destination_page_number(dest)
-        if page_number in page_map:
+        if page_number is not None and page_number in page_map:
             left = float(dest.get("/Left", 0) or 0)
             top = float(dest.get("/Top", 0) or 0)
             found.append((str(name), page_map[page_number], (left, top)))
@@ -529,9 +533,9 @@ def _destinations(reader: PdfReader, page_map: Mapping[int, int]) -> list[tuple[
 def _dest(writer: PdfWriter, name: str, page_index: int, left: float, top: float) -> Any:
     from pypdf.generic import Destination
 
-    return Destination(
-        TextStringObject(name), writer.pages[page_index].indirect_reference, Fit.xyz(left, top, 0)
-    )
+    reference = writer.pages[page_index].indirect_reference
+    assert reference is not None  # pages added to a writer always have one
+    return Destination(TextStringObject(name), reference, Fit.xyz(left, top, 0))
 
 
 def _relink(writer: PdfWriter, names: Mapping[str, int]) -> None:

@@ -111,11 +111,11 @@ def build_collection(
     if len(renders) < len(chosen):
         return None, diagnostics
     assembler = Assembler(project, collection, groups, renders, kind_labels)
-    result = assembler.assemble()
-    diagnostics += result.diagnostics
-    if any(d.level is Level.ERROR for d in result.diagnostics):
+    assembled = assembler.assemble()
+    diagnostics += assembled.diagnostics
+    if any(d.level is Level.ERROR for d in assembled.diagnostics):
         return None, diagnostics
-    return result, diagnostics
+    return assembled, diagnostics
 
 
 def collection_output(project: Project, collection: Collection) -> Path:

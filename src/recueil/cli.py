@@ -181,7 +181,7 @@ def sheet(
     project, diagnostics = _open(project_dir)
     corpus = load_corpus(project)
     by_slug = corpus.by_slug()
-    by_path = {s.path.resolve(): s for s in corpus.sheets}
+    by_path = {s.path.resolve(): s for s in corpus.loaded}
     chosen: list[Sheet] = []
     for target in targets:
         found = (
@@ -201,7 +201,10 @@ def sheet(
                 diagnostics += related
                 continue
             raise click.UsageError(f"no sheet with slug or path '{target}'")
-        chosen.append(found)
+        own = [d for d in corpus.diagnostics if d.path == found.rel]
+        diagnostics += own
+        if any(valid is found for valid in corpus.sheets):
+            chosen.append(found)
     if output is not None and len(targets) > 1 and output.suffix.lower() == ".pdf":
         raise click.UsageError("-o must be a folder when several sheets are asked for")
 

@@ -45,7 +45,11 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "svg", "math"}
-URL_SCHEMES = {"http", "https", "mailto", "tel"}
+URL_SCHEMES = {"http", "https", "mailto", "tel", "sheet"}
+_LINK_REFUSED = "link '{}' removed: only http(s), mailto, tel and sheet: links are allowed"
+_IMAGE_REFUSED = (
+    "image '{}' refused: images must be files of the project (no network, data: or file: URLs)"
+)
 
 
 @dataclass(frozen=True)
@@ -159,20 +163,13 @@ class _UrlPolicy:
                 self.report(value, f"link to unknown sheet '{slug}'", is_error=True)
                 return None
             return GOTO + sheet_anchor(slug)
-        self.report(
-            value, f"link '{value}' removed: only http(s), mailto, tel and sheet: links are allowed"
-        )
+        self.report(value, _LINK_REFUSED.format(value))
         return None
 
     def src(self, value: str) -> str | None:
         scheme = urlsplit(value).scheme.lower()
         if scheme:
-            self.report(
-                value,
-                f"image '{value}' refused: images must be files of the project "
-                "(no network, data: or file: URLs)",
-                is_error=True,
-            )
+            self.report(value, _IMAGE_REFUSED.format(value), is_error=True)
             return None
         path = unquote(value)
         if path.startswith("/"):
@@ -197,19 +194,30 @@ class _UrlPolicy:
 
 
 class _UnsafeScanner(HTMLParser):
-    """Lists the elements and attributes the sanitiser is about to drop, to report them."""
+    """Lists the elements and attributes the sanitiser is about to drop, to report them.
+
+    A refused image is an error (the sheet would print without it); other removals are warnings.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
             self.found.append((f"<{tag}", f"element <{tag}> removed (not allowed in sheets)"))
         allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
-        for name, _ in attrs:
+        for name, value in attrs:
             if name not in allowed:
                 self.found.append((name, f"attribute '{name}' removed from <{tag}>"))
+            elif name in ("href", "src") and value:
+                scheme = urlsplit(value.strip()).scheme.lower()
+                if scheme and scheme not in URL_SCHEMES:
+                    if name == "href":
+                        self.found.append((value, _LINK_REFUSED.format(value)))
+                    else:
+                        self.errors.append((value, _IMAGE_REFUSED.format(value)))
 
 
 def _report_unsafe(raw_html: str, locator: _Locator, fragment: Fragment) -> None:
@@ -218,6 +226,8 @@ def _report_unsafe(raw_html: str, locator: _Locator, fragment: Fragment) -> None
     scanner.close()
     for needle, message in scanner.found:
         fragment.diagnostics.append(warning(locator.rel, locator.line_of(needle), message))
+    for needle, message in scanner.errors:
+        fragment.diagnostics.append(error(locator.rel, locator.line_of(needle), message))
 
 
 def slugify(text: str) -> str:
@@ -261,14 +271,17 @@ class _HeadingIds(Treeprocessor):
     """Give every heading an id derived from its text, unique within the sheet."""
 
     def run(self, root: ET.Element) -> None:
-        used: dict[str, int] = {}
+        used = {element.get("id") for element in root.iter() if element.get("id")}
         for element in root.iter():
             if element.tag not in ("h1", "h2", "h3", "h4", "h5", "h6") or element.get("id"):
                 continue
             base = slugify("".join(element.itertext()))
-            count = used.get(base, 0)
-            used[base] = count + 1
-            element.set("id", base if count == 0 else f"{base}-{count + 1}")
+            candidate, number = base, 1
+            while candidate in used:
+                number += 1
+                candidate = f"{base}-{number}"
+            used.add(candidate)
+            element.set("id", candidate)
 
 
 class _Typography(Treeprocessor):

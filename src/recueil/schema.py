@@ -95,7 +95,10 @@ class ValidationContext:
             if probe in self.locations:
                 line, column = self.locations[probe]
                 return line + self.line_offset, column
-            probe = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            parent = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
+            if parent == probe:
+                break
+            probe = parent
         return (1 + self.line_offset if self.line_offset else 1), None
 
 
@@ -121,7 +124,7 @@ def validate_fields(
         path = _join(prefix, spec.name)
         if spec.name not in data or _is_empty(data[spec.name]):
             if spec.required:
-                ctx.report(prefix or path, f"missing required field '{path}'")
+                ctx.report(path, f"missing required field '{path}'")
             continue
         value = validate_value(spec, data[spec.name], path, ctx)
         if value is not None:

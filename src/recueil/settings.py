@@ -23,7 +23,7 @@ class Settings:
 
     title: str = field(
         default="Fiches retour d'expérience",
-        metadata=_doc("Title of the series, printed on sheets."),
+        metadata=_doc("Title of the series, printed on collection covers."),
     )
     publisher: str = field(default="", metadata=_doc("Publisher (resource centre) name."))
     publisher_address: str = field(default="", metadata=_doc("Publisher's postal address."))

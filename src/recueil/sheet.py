@@ -123,7 +123,7 @@ def _kind_of(
         )
         return None
     try:
-        folders = path.relative_to(project.content_dir).parts[:-1]
+        folders = path.resolve().relative_to(project.content_dir.resolve()).parts[:-1]
     except ValueError:
         folders = ()
     for kind in project.kinds.values():
@@ -165,14 +165,14 @@ def check_sections(kind: Kind, body: str, body_line: int, rel: str) -> list[Diag
                 error(rel, body_line, f"missing required section '## {section.title}'")
             )
     last_index = -1
-    for title, line in headings:
+    for title, heading_line in headings:
         if title not in titles:
             hint = closest(title, titles)
             suggestion = f"; did you mean '{hint}'?" if hint else ""
             diagnostics.append(
                 warning(
                     rel,
-                    line,
+                    heading_line,
                     f"section '{title}' is not a section of kind '{kind.name}'{suggestion}",
                 )
             )
@@ -180,7 +180,11 @@ def check_sections(kind: Kind, body: str, body_line: int, rel: str) -> list[Diag
         index = titles.index(title)
         if index < last_index:
             diagnostics.append(
-                warning(rel, line, f"section '{title}' should come before '{titles[last_index]}'")
+                warning(
+                    rel,
+                    heading_line,
+                    f"section '{title}' should come before '{titles[last_index]}'",
+                )
             )
         last_index = max(last_index, index)
     return diagnostics

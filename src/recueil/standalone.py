@@ -46,6 +46,7 @@ def finish_standalone(pdf: bytes, overlay: bytes) -> bytes:
     writer = PdfWriter(clone_from=reader)
     for page, stamp in zip(writer.pages, stamps.pages, strict=True):
         page.merge_page(stamp)
+        page.compress_content_streams()
         for annotation in page.get("/Annots", []) or []:
             annotation = annotation.get_object()
             action = annotation.get("/A")

@@ -80,7 +80,7 @@ _OPAQUE = {"code", "pre", "kbd", "samp", "var", "script", "style", "math", "svg"
            "img", "input"}  # fmt: skip
 
 Edit = tuple[int, int, str]
-Rule = Callable[[str, list[tuple[int, int]]], Iterable[Edit]]
+Rule = Callable[[str, list[tuple[int, int]], set[int]], Iterable[Edit]]
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,13 @@ class _Buffer:
     def text(self) -> str:
         return "".join(self.chars)
 
-    def apply(self, edits: list[Edit], spans: list[tuple[int, int]]) -> None:
+    def bounds(self) -> set[int]:
+        """Positions where one element's text ends and another's begins."""
+        return {i for i in range(1, len(self.owners)) if self.owners[i] != self.owners[i - 1]}
+
+    def apply(self, edits: list[Edit], spans: list[tuple[int, int]]) -> bool:
         """Apply non-overlapping edits of the current text, keeping ownership minimal."""
-        old_text = self.text()
+        old_text, changed = self.text(), False
         for start, end, new in reversed(edits):
             old = old_text[start:end]
             if old == new or _hits(start, end, spans):
@@ -170,17 +174,25 @@ class _Buffer:
             middle = new[p : len(new) - q]
             self.chars[a:b] = list(middle)
             self.owners[a:b] = [owner] * len(middle)
+            changed = True
+        return changed
 
 
 Repl = str | Callable[[re.Match[str]], str | None]
 
 
-def _sub(pattern: str, repl: Repl) -> Rule:
-    """A rule from a regex and a replacement (a str template, or a function; None: no change)."""
+def _sub(pattern: str, repl: Repl, whole: bool = False) -> Rule:
+    """A rule from a regex and a replacement (a str template, or a function; None: no change).
+
+    A `whole` rule (numbers, ordinals) skips matches that straddle two elements: '2006' followed
+    by a footnote call <sup>1</sup> is a year and a note, not the number 20061.
+    """
     compiled = re.compile(pattern)
 
-    def rule(s: str, spans: list[tuple[int, int]]) -> Iterable[Edit]:
+    def rule(s: str, spans: list[tuple[int, int]], bounds: set[int]) -> Iterable[Edit]:
         for m in compiled.finditer(s):
+            if whole and any(m.start() < b < m.end() for b in bounds):
+                continue
             new = m.expand(repl) if isinstance(repl, str) else repl(m)
             if new is not None:
                 yield m.start(), m.end(), new
@@ -188,7 +200,7 @@ def _sub(pattern: str, repl: Repl) -> Rule:
     return rule
 
 
-def _quotes(s: str, spans: list[tuple[int, int]]) -> Iterable[Edit]:
+def _quotes(s: str, spans: list[tuple[int, int]], bounds: set[int]) -> Iterable[Edit]:
     """Straight double quotes → « » (“ ” when nested), tracking quotes already typeset.
 
     A quote opens after a space or an opening sign and before a non-space; otherwise it closes
@@ -268,13 +280,17 @@ def _space_before(space: str) -> Callable[[re.Match[str]], str | None]:
 
 @lru_cache(maxsize=8)
 def _rules(options: TypographyOptions) -> tuple[Rule, ...]:
-    """The rules in order: signs and quotes first, numbers after (grouping before units)."""
+    """The rules, in an order that keeps them idempotent: a rule runs after those that insert
+    spaces into the context it looks at (n° before numbers, high signs before grouping)."""
     after = r"(?<=[^\s(\[{«“‘!?;:])"  # a high sign needs a word (or closing sign) before it
     number = rf"(?<![\w.,\-/+#°º])(?<![°º]{_SP})"  # not inside an identifier, not after n°
     rules = [
         _sub(r"(?<!\.)\.\.\.(?!\.)", "…"),
+        _sub(rf"(?<!\w)([nN][°º]|pp?\.|art\.|chap\.|vol\.|fig\.|§){_SP}*(?=\d)", r"\1" + NBSP),
         _sub(
-            r"(?<![\w.,\-/])(\d+|[IVXL]*[IVX])(ère|ere|ième|ieme|ème|eme)(s?)(?!\w)", _fix_ordinal
+            r"(?<![\w.,\-/])(\d+|[IVXL]*[IVX])(ère|ere|ième|ieme|ème|eme)(s?)(?!\w)",
+            _fix_ordinal,
+            whole=True,
         ),
         _sub("'", _apostrophe),
         _quotes,
@@ -285,28 +301,28 @@ def _rules(options: TypographyOptions) -> tuple[Rule, ...]:
     ]
     if options.group_thousands:
         rules += [  # the postal-code guard: 5 digits then a capitalised town name
-            _sub(rf"{number}(?!\d{{5}}{_SP}+[{_UP}])[1-9]\d{{4,8}}(?![\w\-/]|\.\d)", _group),
-            _sub(rf"{number}[1-9]\d{{3}}(?={_SP}*{_SYMBOL_UNIT}|{_SP}+{_WORD_UNIT})", _group),
+            _sub(rf"{number}(?!\d{{5}}{_SP}+[{_UP}])[1-9]\d{{4,8}}(?![\w\-/]|\.\d)", _group, True),
+            _sub(rf"{number}[1-9]\d{{3}}(?={_SP}*{_SYMBOL_UNIT}|{_SP}+{_WORD_UNIT})", _group, True),
             _sub(
                 rf"{number}(\d{{1,3}})(?:{_SP}\d{{3}})+(?!\w|\.\d)",
                 lambda m: re.sub(_SP, NNBSP, m.group()),
+                whole=True,
             ),
         ]
     return (
         *rules,
         _sub(rf"(?<=\d){_SP}+h{_SP}+(?=\d\d(?!\d))", f"{NBSP}h{NBSP}"),
         _sub(rf"(?<=\d){_SP}*(?={_SYMBOL_UNIT})|(?<=\d){_SP}+(?={_WORD_UNIT})", NBSP),
-        _sub(rf"(?<!\w)([nN][°º]|pp?\.|art\.|chap\.|vol\.|fig\.|§){_SP}*(?=\d)", r"\1" + NBSP),
         _sub(rf"(?<![\w.,])(\d{{1,2}}|1er){_SP}+(?={_MONTHS}(?!\w))", r"\1" + NBSP),
         _sub(rf"(?<!\w)({_MONTHS}){_SP}+(?=\d{{4}}(?!\w))", r"\1" + NBSP),
     )
 
 
 def _typeset_buffer(buf: _Buffer, options: TypographyOptions) -> None:
+    s, spans, bounds = buf.text(), _protected(buf.text()), buf.bounds()
     for rule in _rules(options):
-        s = buf.text()
-        spans = _protected(s)
-        buf.apply(list(rule(s, spans)), spans)
+        if buf.apply(list(rule(s, spans, bounds)), spans):  # they move only when the text does
+            s, spans, bounds = buf.text(), _protected(buf.text()), buf.bounds()
 
 
 def typeset_text(text: str, options: TypographyOptions = _DEFAULT, prev: str = "") -> str:
@@ -423,10 +439,13 @@ def typeset_tree(root: ET.Element, options: TypographyOptions = _DEFAULT) -> Non
     bufs.append(_walk(root, False, _Buffer(), bufs))
     for buf in bufs:
         _typeset_buffer(buf, options)
-        for owner, (el, attr, _, _) in enumerate(buf.slots):
-            text = "".join(c for c, o in zip(buf.chars, buf.owners, strict=True) if o == owner)
-            if text != (getattr(el, attr) or ""):
-                setattr(el, attr, text)
+        texts: list[list[str]] = [[] for _ in buf.slots]
+        for c, o in zip(buf.chars, buf.owners, strict=True):
+            if o >= 0:
+                texts[o].append(c)
+        for (el, attr, _, _), chars in zip(buf.slots, texts, strict=True):
+            if "".join(chars) != (getattr(el, attr) or ""):
+                setattr(el, attr, "".join(chars))
         _enrich(buf, options)
 
 

@@ -32,7 +32,7 @@ class _NoAliasLoader(yaml.BaseLoader):
     """BaseLoader that refuses anchors and aliases while composing."""
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         anchor = getattr(event, "anchor", None)
         if isinstance(event, yaml.AliasEvent) or anchor is not None:
             mark = event.start_mark
@@ -41,7 +41,8 @@ class _NoAliasLoader(yaml.BaseLoader):
                 mark.line + 1,
                 mark.column + 1,
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        node: Node | None = super().compose_node(parent, index)
+        return node
 
 
 def read_yaml(text: str) -> tuple[Any, Locations]:
@@ -55,7 +56,10 @@ def read_yaml(text: str) -> tuple[Any, Locations]:
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed quote or bracket is found where the document ends; the author needs the
+        # line where it was opened, which PyYAML gives as the context mark.
+        scanning = str(exc.context or "").startswith("while scanning")
+        mark = (exc.context_mark if scanning else None) or exc.problem_mark or exc.context_mark
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise YamlProblem(
             f"invalid YAML: {message}",
