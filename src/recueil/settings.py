@@ -34,8 +34,8 @@ class Settings:
     narrow_nbsp_everywhere: bool = field(
         default=False,
         metadata=_doc(
-            "Use the narrow no-break space (U+202F) before ':' and inside « » as well, "
-            "instead of the no-break space (U+00A0).",
+            "Use the narrow no-break space (U+202F) before ':' too, instead of the "
+            "no-break space (U+00A0); ; ! ? and the inside of « » always take U+202F.",
             "boolean",
         ),
     )
