@@ -27,6 +27,8 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         self.project_dir = project_dir.resolve()
         self.style_dirs = tuple(d.resolve() for d in style_dirs)
         self.refused: list[str] = []
+        #: every file served, so caches know what a render depended on
+        self.served: list[Path] = []
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         path = self._resolve(url)
@@ -36,6 +38,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         if path.stat().st_size > MAX_ASSET_BYTES:
             self.refused.append(url)
             raise ValueError(f"refused: {url} is larger than {MAX_ASSET_BYTES} bytes")
+        self.served.append(path)
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if path.suffix == ".otf":
             mime = "font/otf"

@@ -31,6 +31,8 @@ class RenderResult:
     #: anchor id → 0-based page index where it lands
     anchors: dict[str, int]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: absolute paths of every file the render read (stylesheets, fonts, images)
+    dependencies: tuple[str, ...] = ()
 
 
 class _Capture(logging.Handler):
@@ -86,4 +88,5 @@ def render_pdf(
         )
         for record in capture.records
     ]
-    return RenderResult(pdf, len(document.pages), anchors, diagnostics)
+    dependencies = tuple(sorted({str(path) for path in fetcher.served}))
+    return RenderResult(pdf, len(document.pages), anchors, diagnostics, dependencies)
