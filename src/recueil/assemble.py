@@ -556,6 +556,6 @@ def _relink(writer: PdfWriter, names: Mapping[str, int]) -> None:
 
 
 def _typography(project: Project) -> Any:
-    from .build import typography_options
+    from .corpus import typography_options
 
     return typography_options(project)

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from .assemble import Assembler, CollectionResult
-from .build import Corpus, SheetRenderer
-from .collection import COLLECTIONS_DIR, Collection, group_sheets, load_collection, select_sheets
+from .cache import digest, versions
+from .collection import (
+    COLLECTIONS_DIR,
+    Collection,
+    Group,
+    group_sheets,
+    load_collection,
+    select_sheets,
+)
+from .corpus import Corpus
 from .diagnostics import Diagnostic, Level, error
 from .project import Project
+from .publish import write_atomic
 from .render import RenderResult
+from .renderer import SheetRenderer
 
 
 def discover_collections(project: Project) -> tuple[list[Collection], list[Diagnostic]]:
@@ -83,10 +96,20 @@ def _line(project: Project, collection: Collection, needle: str) -> int | None:
     return None
 
 
-def build_collection(
+@dataclass
+class Prepared:
+    """A collection ready to assemble: its groups, the sheets' renders, and its input key."""
+
+    collection: Collection
+    groups: list[Group]
+    renders: dict[str, RenderResult]
+    key: str
+
+
+def prepare_collection(
     project: Project, corpus: Corpus, collection: Collection, renderer: SheetRenderer
-) -> tuple[CollectionResult | None, list[Diagnostic]]:
-    """Render (or reuse) every sheet of the collection, then assemble it."""
+) -> tuple[Prepared | None, list[Diagnostic]]:
+    """Select and group the sheets and get their renders (reused whenever possible)."""
     diagnostics = check_references(collection, corpus, project)
     if diagnostics:
         return None, diagnostics
@@ -96,8 +119,7 @@ def build_collection(
         return None, [
             error(collection.source, line, "the selection is empty: no sheet matches 'select'")
         ]
-    kind_labels = {name: kind.label for name, kind in project.kinds.items()}
-    groups = group_sheets(collection, chosen, project.themes, kind_labels)
+    groups = group_sheets(collection, chosen, project.themes, _kind_labels(project))
     renders: dict[str, RenderResult] = {}
     for sheet in chosen:
         result, found = renderer.render(sheet)
@@ -110,12 +132,74 @@ def build_collection(
         renders[sheet.slug] = result
     if len(renders) < len(chosen):
         return None, diagnostics
-    assembler = Assembler(project, collection, groups, renders, kind_labels)
+    key = digest(
+        repr(sorted(versions().items())),
+        repr(sorted(collection.meta.items(), key=lambda item: item[0])),
+        collection.editorial_markdown,
+        repr([(g.key, [s.slug for s in g.sheets]) for g in groups]),
+        *(hashlib.sha256(renders[s.slug].pdf).hexdigest() for s in chosen),
+        renderer.template_hash("collection.html"),
+        renderer.template_hash("overlay.html"),
+        *(_tree_hash(folder) for folder in project.style_dirs),
+        repr(project.settings),
+        repr(project.themes),
+        repr([(s.slug, s.meta.get("territory"), s.meta.get("keywords")) for s in chosen]),
+    )
+    return Prepared(collection, groups, renders, key), diagnostics
+
+
+def _kind_labels(project: Project) -> dict[str, str]:
+    return {name: kind.label for name, kind in project.kinds.items()}
+
+
+def _tree_hash(folder: Path) -> str:
+    """Hash of every file under a folder (styles: small, read once per collection)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return digest(
+        *(f"{p.relative_to(folder)}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files)
+    )
+
+
+def assemble_collection(
+    project: Project, prepared: Prepared
+) -> tuple[CollectionResult | None, list[Diagnostic]]:
+    """Assemble a prepared collection."""
+    assembler = Assembler(
+        project, prepared.collection, prepared.groups, prepared.renders, _kind_labels(project)
+    )
     assembled = assembler.assemble()
-    diagnostics += assembled.diagnostics
     if any(d.level is Level.ERROR for d in assembled.diagnostics):
+        return None, assembled.diagnostics
+    return assembled, assembled.diagnostics
+
+
+def build_collection(
+    project: Project, corpus: Corpus, collection: Collection, renderer: SheetRenderer
+) -> tuple[CollectionResult | None, list[Diagnostic]]:
+    """Render (or reuse) every sheet of the collection, then assemble it."""
+    prepared, diagnostics = prepare_collection(project, corpus, collection, renderer)
+    if prepared is None:
         return None, diagnostics
-    return assembled, diagnostics
+    result, found = assemble_collection(project, prepared)
+    return result, diagnostics + found
+
+
+def up_to_date(state: Path, prepared: Prepared, output: Path) -> bool:
+    """True when ``output`` was assembled from exactly these inputs and is intact."""
+    try:
+        recorded = json.loads(state.read_text(encoding="utf-8"))
+        return bool(
+            recorded["key"] == prepared.key
+            and hashlib.sha256(output.read_bytes()).hexdigest() == recorded["output_sha256"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def record(state: Path, prepared: Prepared, pdf: bytes) -> None:
+    """Remember which inputs produced the collection just written."""
+    data = {"key": prepared.key, "output_sha256": hashlib.sha256(pdf).hexdigest()}
+    write_atomic(state, json.dumps(data).encode())
 
 
 def collection_output(project: Project, collection: Collection) -> Path:

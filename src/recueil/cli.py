@@ -15,20 +15,25 @@ from typing import Any
 import click
 
 from . import __version__
-from .build import Corpus, SheetOutcome, SheetRenderer, build_sheets, load_corpus
+from .build import Corpus, Limits, SheetOutcome, SheetRenderer, build_sheets, load_corpus
 from .bundle import (
     adhoc_collection,
-    build_collection,
+    assemble_collection,
     check_references,
     collection_output,
     discover_collections,
+    prepare_collection,
+    record,
+    up_to_date,
 )
+from .cache import RenderCache
 from .collection import Collection
 from .diagnostics import Diagnostic, Level
-from .project import Project, load_project
-from .publish import write_atomic
+from .project import CACHE_DIR, Project, load_project
+from .publish import clean_outputs, write_atomic
 from .scaffold import new_source, slug_from_title
 from .sheet import Sheet
+from .workers import default_jobs
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -105,22 +110,52 @@ def _summary(
 ) -> None:
     built = sum(1 for o in outcomes if o.ok)
     pages = sum(o.pages for o in outcomes if o.ok)
+    rendered = sum(1 for o in outcomes if o.ok and not o.cached)
     errors, warnings = _count(diagnostics)
     failed = len(outcomes) - built
     message = (
-        f"{built} sheet(s) built ({pages} pages) in {seconds:.1f} s → {where}; "
+        f"{built} sheet(s) ready ({pages} pages; {rendered} rendered, {built - rendered} "
+        f"unchanged) in {seconds:.1f} s → {where}; "
         f"{failed} failed, {errors} error(s), {warnings} warning(s)"
     )
     if not quiet or errors or failed:
         click.secho(message, err=True, fg="red" if errors or failed else None)
 
 
+def render_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--jobs and --no-cache, for every command that renders."""
+    function = click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(1, 256),
+        default=None,
+        help="Worker processes (default: the number of cores).",
+    )(function)
+    return click.option(
+        "--no-cache", is_flag=True, help="Render everything again; do not read or write the cache."
+    )(function)
+
+
+def _renderer(project: Project, corpus: Corpus, no_cache: bool) -> SheetRenderer:
+    cache = None if no_cache else RenderCache(project.build_dir / CACHE_DIR / "renders")
+    return SheetRenderer(project, corpus, cache)
+
+
+def _limits(project: Project, jobs: int | None) -> Limits:
+    return Limits(
+        jobs=jobs or default_jobs(),
+        timeout=project.settings.render_timeout,
+        memory_mb=project.settings.render_memory_mb,
+    )
+
+
 @main.command()
 @project_option
+@render_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build(project_dir: Path, quiet: bool, strict: bool) -> None:
-    """Render every sheet of the project into build/sheets/."""
+def build(project_dir: Path, jobs: int | None, no_cache: bool, quiet: bool, strict: bool) -> None:
+    """Render every sheet into build/sheets/ and every collection into build/collections/."""
     started = time.perf_counter()
     project, diagnostics = _open(project_dir)
     if any(d.level is Level.ERROR for d in diagnostics):
@@ -130,13 +165,14 @@ def build(project_dir: Path, quiet: bool, strict: bool) -> None:
     diagnostics += corpus.diagnostics
     out = project.build_dir / "sheets"
     progress = Progress(quiet)
-    renderer = SheetRenderer(project, corpus)
+    renderer = _renderer(project, corpus, no_cache)
     outcomes = build_sheets(
         renderer,
         corpus.sheets,
         lambda s: out / f"{s.slug}.pdf",
-        on_start=progress,
+        on_progress=progress,
         strict=strict,
+        limits=_limits(project, jobs),
     )
     progress.done()
     for outcome in outcomes:
@@ -145,8 +181,6 @@ def build(project_dir: Path, quiet: bool, strict: bool) -> None:
     diagnostics += found
     failed = any(not o.ok for o in outcomes) or any(d.level is Level.ERROR for d in found)
     for collection in collections:
-        if not quiet:
-            click.echo(f"collection {collection.name}…", err=True)
         failed |= not _build_one(
             project,
             corpus,
@@ -171,10 +205,17 @@ def build(project_dir: Path, quiet: bool, strict: bool) -> None:
     type=click.Path(path_type=Path),
     help="Output file (one sheet) or folder (several).",
 )
+@render_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def sheet(
-    project_dir: Path, targets: tuple[str, ...], output: Path | None, quiet: bool, strict: bool
+    project_dir: Path,
+    targets: tuple[str, ...],
+    output: Path | None,
+    jobs: int | None,
+    no_cache: bool,
+    quiet: bool,
+    strict: bool,
 ) -> None:
     """Render just the sheets named by slug or path, on demand."""
     started = time.perf_counter()
@@ -215,7 +256,13 @@ def sheet(
             return output
         return output / f"{s.slug}.pdf"
 
-    outcomes = build_sheets(SheetRenderer(project, corpus), chosen, output_for, strict=strict)
+    outcomes = build_sheets(
+        _renderer(project, corpus, no_cache),
+        chosen,
+        output_for,
+        strict=strict,
+        limits=_limits(project, jobs),
+    )
     for outcome in outcomes:
         diagnostics += outcome.diagnostics
         if outcome.ok and not quiet:
@@ -241,13 +288,24 @@ def _build_one(
     diagnostics: list[Diagnostic],
     quiet: bool,
 ) -> bool:
-    """Build one collection into ``output``; False (and diagnostics) when it cannot be built."""
+    """Build one collection into ``output`` unless it is up to date; False on errors."""
     started = time.perf_counter()
-    result, found = build_collection(project, corpus, collection, renderer)
+    prepared, found = prepare_collection(project, corpus, collection, renderer)
+    diagnostics += found
+    if prepared is None:
+        return False
+    state = project.build_dir / CACHE_DIR / "collections" / f"{collection.name}.json"
+    if renderer.cache is not None and up_to_date(state, prepared, output):
+        if not quiet:
+            click.echo(f"collection {collection.name}: {output} (unchanged)", err=True)
+        return True
+    result, found = assemble_collection(project, prepared)
     diagnostics += found
     if result is None:
         return False
     write_atomic(output, result.pdf)
+    if renderer.cache is not None:
+        record(state, prepared, result.pdf)
     if not quiet:
         click.echo(
             f"collection {collection.name}: {output} ({result.plan.total} pages, "
@@ -277,6 +335,7 @@ def _build_one(
     show_default=True,
     help="Ad-hoc: title of the collection.",
 )
+@click.option("--no-cache", is_flag=True, help="Render everything again; do not use the cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 def collection(
     project_dir: Path,
@@ -288,6 +347,7 @@ def collection(
     slugs: tuple[str, ...],
     keywords: tuple[str, ...],
     title: str,
+    no_cache: bool,
     quiet: bool,
 ) -> None:
     """Build the declared collection NAME, or an ad-hoc one from --theme/--region/--kind/--slug."""
@@ -329,10 +389,25 @@ def collection(
         )
         target = output
     ok = _build_one(
-        project, corpus, chosen, SheetRenderer(project, corpus), target, diagnostics, quiet
+        project, corpus, chosen, _renderer(project, corpus, no_cache), target, diagnostics, quiet
     )
     _show(diagnostics)
     sys.exit(EXIT_OK if ok else EXIT_CONTENT)
+
+
+@main.command()
+@project_option
+def clean(project_dir: Path) -> None:
+    """Delete build outputs and caches (never sources, never editions)."""
+    project, _ = _open(project_dir)
+    try:
+        removed = clean_outputs(project)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    for path in removed:
+        click.echo(f"removed {project.relative(path)}", err=True)
+    if not removed:
+        click.echo("nothing to clean", err=True)
 
 
 @main.command()

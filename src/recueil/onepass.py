@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from markupsafe import escape
 
-from .build import SheetRenderer
 from .markup import sheet_anchor
+from .renderer import SheetRenderer
 from .sheet import Sheet
 
 _ARTICLE = re.compile(r"<article\b.*</article>", re.DOTALL)

@@ -18,6 +18,9 @@ from .schema import Kind
 from .settings import Settings, load_settings
 from .themes import THEMES_FILE, Theme, load_themes
 
+#: inside the build folder: caches of renders and collection states (deleted by `clean`)
+CACHE_DIR = ".cache"
+
 
 def defaults_dir() -> Path:
     """Where the default kinds, templates, styles and themes live.

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .project import Project
+
+#: what `clean` may delete inside the build folder; editions are never on this list
+BUILD_OUTPUTS = ("sheets", "collections", ".cache")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -37,3 +45,26 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def clean_outputs(project: Project) -> list[Path]:
+    """Delete the build outputs and caches, refusing anything that could hold sources.
+
+    Like Pelican, refuse to clean a folder that contains the sources or the project itself;
+    only the known output folders are removed, so editions and anything else stay.
+    """
+    build = project.build_dir.resolve()
+    root = project.root.resolve()
+    content = project.content_dir.resolve()
+    if build == root or root.is_relative_to(build) or content.is_relative_to(build):
+        raise ValueError(f"refusing to clean {build}: it contains the project's sources")
+    removed = []
+    for name in BUILD_OUTPUTS:
+        target = build / name
+        if target.is_symlink():
+            target.unlink()
+            removed.append(target)
+        elif target.is_dir():
+            shutil.rmtree(target)
+            removed.append(target)
+    return removed

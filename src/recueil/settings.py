@@ -50,6 +50,22 @@ class Settings:
             "boolean",
         ),
     )
+    render_timeout: int = field(
+        default=120,
+        metadata=_doc(
+            "Longest time one sheet may take to render, in seconds; past it the render is "
+            "stopped and the sheet reported as an error.",
+            "integer",
+        ),
+    )
+    render_memory_mb: int = field(
+        default=3072,
+        metadata=_doc(
+            "Address-space limit of each render worker, in MB; a sheet that needs more is "
+            "stopped and reported as an error.",
+            "integer",
+        ),
+    )
     content_dir: str = field(default="content", metadata=_doc("Folder holding the sources."))
     build_dir: str = field(default="build", metadata=_doc("Folder receiving the outputs."))
     max_file_bytes: int = field(

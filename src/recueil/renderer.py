@@ -1,0 +1,181 @@
+"""Sheet renderer: a sheet → its HTML page → one layout, remembered and cached.
+
+A sheet is laid out once per change: the render is kept in memory for the build and in the
+content-addressed cache (cache.py) across builds, and the same render serves the standalone PDF
+and every collection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+from markupsafe import Markup
+
+from .cache import RenderCache, digest, versions
+from .corpus import Corpus, typography_options
+from .diagnostics import Diagnostic, Level
+from .markup import Fragment, MarkupOptions, sheet_anchor, to_html
+from .project import Project
+from .render import RenderResult, render_pdf
+from .sheet import Sheet
+from .standalone import finish_standalone, render_page_numbers
+from .template import make_environment, render_page, template_error
+
+
+class SheetRenderer:
+    """Turns sheets into HTML pages and PDFs for one project (one Jinja environment, reused)."""
+
+    def __init__(self, project: Project, corpus: Corpus, cache: RenderCache | None = None):
+        self.project = project
+        self.cache = cache
+        self._template_hashes: dict[str, str] = {}
+        self.corpus = corpus
+        self.sheets = corpus.by_slug()
+        self.env = make_environment(
+            project.template_dirs, project.settings.language, typography_options(project)
+        )
+        self.image_cache: dict[str, Any] = {}
+        self.renders: dict[str, tuple[str, RenderResult, list[Diagnostic], bytes | None]] = {}
+        self.overlays: dict[int, bytes] = {}
+        #: how many sheets this renderer actually laid out (tests count them)
+        self.layouts = 0
+
+    def fragment(self, sheet: Sheet) -> Fragment:
+        """The sheet's body as sanitised HTML."""
+        options = MarkupOptions(
+            slug=sheet.slug,
+            source_dir=sheet.path.parent,
+            project_dir=self.project.root,
+            language=self.project.settings.language,
+            typography=typography_options(self.project),
+            known_slugs=frozenset(self.sheets),
+        )
+        return to_html(sheet.body, sheet.body_line, sheet.rel, options)
+
+    def page(self, sheet: Sheet) -> tuple[str, list[Diagnostic]]:
+        """The complete HTML page of a sheet, and the diagnostics of its body."""
+        fragment = self.fragment(sheet)
+        kind = self.project.kinds[sheet.kind]
+        context = {
+            "sheet": sheet.meta,
+            "slug": sheet.slug,
+            "kind": kind,
+            "theme": self.project.theme(sheet.meta["theme"]),
+            "themes": {t.code: t for t in self.project.themes},
+            "settings": self.project.settings,
+            "body": _markup(fragment.html),
+            "anchor": sheet_anchor(sheet.slug),
+            "sheets": {slug: other.meta for slug, other in self.sheets.items()},
+            "sheet_dir": self.project.relative(sheet.path.parent),
+        }
+        try:
+            return render_page(self.env, kind.template, context), fragment.diagnostics
+        except jinja2.TemplateError as exc:
+            return "", [*fragment.diagnostics, template_error(exc, sheet.rel)]
+
+    def key(self, sheet: Sheet) -> str:
+        """Cache key: everything known before rendering that shapes this sheet's PDF."""
+        kind = self.project.kinds[sheet.kind]
+        codes = [sheet.meta.get("theme"), *sheet.meta.get("secondary_themes", [])]
+        themes = [self.project.theme(code) for code in codes if code]
+        references = [
+            (ref, self.sheets[ref].title)
+            for ref in sheet.meta.get("see_also", [])
+            if ref in self.sheets
+        ]
+        linked = sorted(self.sheets) if "sheet:" in sheet.body else []
+        return digest(
+            repr(sorted(versions().items())),
+            sheet.source_hash,
+            sheet.rel,
+            repr(kind),
+            self.template_hash(kind.template),
+            self.template_hash("overlay.html"),
+            repr(self.project.settings),
+            repr(themes),
+            repr(references),
+            repr(linked),
+        )
+
+    def template_hash(self, name: str) -> str:
+        """Hash of a template and of every template it extends, includes or imports."""
+        if name not in self._template_hashes:
+            loader = self.env.loader
+            assert loader is not None
+            source, filename, _ = loader.get_source(self.env, name)
+            parts = [filename or name, source]
+            for child in sorted(
+                n for n in meta.find_referenced_templates(self.env.parse(source)) if n
+            ):
+                if child and child != name:
+                    parts.append(self.template_hash(child))
+            self._template_hashes[name] = digest(*parts)
+        return self._template_hashes[name]
+
+    def produce(
+        self, sheet: Sheet
+    ) -> tuple[RenderResult | None, list[Diagnostic], bytes | None, bool]:
+        """The sheet's render, diagnostics and standalone PDF, and whether they came from cache.
+
+        A sheet is laid out once per change: renders are remembered for the life of this
+        renderer and kept in the cache across builds; the same render serves the standalone PDF
+        and every collection. The render is None when the sheet has errors.
+        """
+        remembered = self.renders.get(sheet.slug)
+        if remembered is not None and remembered[0] == sheet.source_hash:
+            return remembered[1], remembered[2], remembered[3], True
+        key = self.key(sheet) if self.cache is not None else ""
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None and hit[2] is not None:
+                result, diagnostics, standalone = hit
+                self.remember(sheet, result, diagnostics, standalone)
+                return result, diagnostics, standalone, True
+        html, diagnostics = self.page(sheet)
+        if any(d.level is Level.ERROR for d in diagnostics):
+            return None, diagnostics, None, False
+        result = render_pdf(
+            html,
+            project_dir=self.project.root,
+            style_dirs=self.project.style_dirs,
+            rel=sheet.rel,
+            base_path=self.project.relative(sheet.path.parent) + "/",
+            image_cache=self.image_cache,
+        )
+        self.layouts += 1
+        result = replace(result, diagnostics=diagnostics + result.diagnostics)
+        standalone = self.standalone(result)
+        if self.cache is not None:
+            self.cache.put(key, result, standalone)
+        self.remember(sheet, result, result.diagnostics, standalone)
+        return result, result.diagnostics, standalone, False
+
+    def remember(
+        self,
+        sheet: Sheet,
+        result: RenderResult,
+        diagnostics: list[Diagnostic],
+        standalone: bytes | None,
+    ) -> None:
+        """Keep a render for the rest of the build (also used for renders done by workers)."""
+        self.renders[sheet.slug] = (sheet.source_hash, result, diagnostics, standalone)
+
+    def render(self, sheet: Sheet) -> tuple[RenderResult | None, list[Diagnostic]]:
+        """The sheet's render (laid out only if neither remembered nor cached)."""
+        result, diagnostics, _, _ = self.produce(sheet)
+        return result, diagnostics
+
+    def standalone(self, result: RenderResult) -> bytes:
+        """The standalone PDF of a render: 'page x / y' stamped, links to other sheets' PDFs."""
+        overlay = self.overlays.get(result.page_count)
+        if overlay is None:
+            overlay = render_page_numbers(self.project, self.env, result.page_count)
+            self.overlays[result.page_count] = overlay
+        return finish_standalone(result.pdf, overlay)
+
+
+def _markup(html: str) -> Markup:
+    return Markup(html)

@@ -1,0 +1,164 @@
+"""Worker processes for rendering: every core busy, and no sheet can take the build down.
+
+Each worker is forked once (inheriting the loaded project and an imported WeasyPrint) and
+renders many sheets, one at a time, under a memory limit. The parent hands out sheets, waits
+with the per-sheet time limit, and kills and replaces a worker that hangs or dies: that sheet
+becomes an error, the others complete. Workers are always killed before returning, even on
+Ctrl-C, so none is left behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from .diagnostics import Diagnostic, error
+
+#: what a worker sends back for one sheet
+Outcome = tuple[Any, list[Diagnostic], bytes | None]
+Task = Callable[[str], Outcome]
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Connection
+    slug: str | None = None
+    started: float = 0.0
+
+
+def _serve(connection: Connection, task: Task, memory_mb: int) -> None:
+    """Worker loop: receive a slug, send back what rendering it gave."""
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    while True:
+        try:
+            slug = connection.recv()
+        except EOFError:
+            break
+        if slug is None:
+            break
+        try:
+            outcome: Any = task(slug)
+        except MemoryError:
+            outcome = ("memory", None)
+        except Exception:
+            outcome = ("crash", traceback.format_exc(limit=3))
+        try:
+            connection.send(outcome)
+        except MemoryError:
+            connection.send(("memory", None))
+    connection.close()
+
+
+class RenderPool:
+    """Runs ``task(slug)`` for many sheets in ``jobs`` forked workers with limits."""
+
+    def __init__(self, task: Task, jobs: int, timeout: float, memory_mb: int):
+        self.task = task
+        self.jobs = max(1, jobs)
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.context = multiprocessing.get_context("fork")
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(
+            target=_serve, args=(child, self.task, self.memory_mb), daemon=True
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def run(
+        self,
+        slugs: Sequence[str],
+        rel_of: Callable[[str], str],
+        on_done: Callable[[str, Outcome], None],
+    ) -> None:
+        """Render every slug; ``on_done`` gets each outcome (errors included) as it arrives."""
+        pending = list(reversed(slugs))
+        workers = [self._start() for _ in range(min(self.jobs, len(slugs)))]
+        try:
+            while pending or any(w.slug is not None for w in workers):
+                for worker in workers:
+                    if worker.slug is None and pending:
+                        worker.slug = pending.pop()
+                        worker.started = time.monotonic()
+                        worker.connection.send(worker.slug)
+                busy = [w for w in workers if w.slug is not None]
+                deadline = min(w.started for w in busy) + self.timeout
+                ready = wait([w.connection for w in busy], max(0.0, deadline - time.monotonic()))
+                for worker in list(busy):
+                    slug = worker.slug
+                    assert slug is not None
+                    if worker.connection in ready:
+                        try:
+                            outcome = worker.connection.recv()
+                        except (EOFError, OSError):
+                            outcome = ("crash", "the worker process died")
+                        worker.slug = None
+                        if _failed(outcome):
+                            on_done(slug, self._failure(slug, rel_of(slug), outcome))
+                            if outcome[0] != "crash" or not worker.process.is_alive():
+                                workers[workers.index(worker)] = self._replace(worker)
+                        else:
+                            on_done(slug, outcome)
+                    elif time.monotonic() - worker.started >= self.timeout:
+                        message = (
+                            f"rendering took longer than {self.timeout:g} s and was stopped "
+                            "(setting render_timeout)"
+                        )
+                        on_done(slug, (None, [error(rel_of(slug), None, message)], None))
+                        worker.slug = None
+                        workers[workers.index(worker)] = self._replace(worker)
+        finally:
+            for worker in workers:
+                _stop(worker)
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        _stop(worker)
+        return self._start()
+
+    def _failure(self, slug: str, rel: str, outcome: tuple[str, Any]) -> Outcome:
+        kind, detail = outcome
+        if kind == "memory":
+            message = (
+                f"rendering needed more than {self.memory_mb} MB and was stopped "
+                "(setting render_memory_mb)"
+            )
+        else:
+            last = str(detail).strip().splitlines()[-1] if detail else "unknown error"
+            message = f"rendering failed: {last}"
+        return (None, [error(rel, None, message)], None)
+
+
+def _failed(outcome: Any) -> bool:
+    return isinstance(outcome, tuple) and len(outcome) == 2 and outcome[0] in ("memory", "crash")
+
+
+def _stop(worker: _Worker) -> None:
+    """End a worker for sure: polite first, then killed."""
+    try:
+        if worker.process.is_alive() and worker.slug is None:
+            worker.connection.send(None)
+            worker.process.join(1.0)
+    except (OSError, BrokenPipeError):
+        pass
+    if worker.process.is_alive():
+        worker.process.kill()
+        worker.process.join(5.0)
+    worker.connection.close()
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    return len(os.sched_getaffinity(0)) or 1
