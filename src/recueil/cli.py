@@ -50,6 +50,9 @@ def project_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+EXIT_INTERRUPTED = 130
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="recueil")
 def main() -> None:
@@ -461,3 +464,28 @@ def new(project_dir: Path, kind_name: str, title: str, slug: str | None) -> None
     except FileExistsError:
         raise click.UsageError(f"{project.relative(path)} already exists") from None
     click.echo(project.relative(path))
+
+
+def run() -> None:
+    """Console entry point: Ctrl-C ends with a short message and exit code 130, no traceback.
+
+    Outputs are written atomically and cache entries are complete or absent, so whatever was
+    finished before the interruption is kept and reused by the next build.
+    """
+    try:
+        main(standalone_mode=False)
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished sheets are kept and cached", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Abort:
+        click.echo("interrupted: finished sheets are kept and cached", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    run()

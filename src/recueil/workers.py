@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import signal
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -36,6 +37,8 @@ class _Worker:
 
 def _serve(connection: Connection, task: Task, memory_mb: int) -> None:
     """Worker loop: receive a slug, send back what rendering it gave."""
+    # Ctrl-C reaches the whole process group: the parent stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -1,0 +1,224 @@
+"""The render cache and the workers: exactly the affected sheets re-render, nothing is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_project, run_cli  # type: ignore[import-not-found]
+from recueil.build import Limits, build_sheets
+from recueil.cache import RenderCache
+from recueil.corpus import load_corpus
+from recueil.project import CACHE_DIR, load_project
+from recueil.renderer import SheetRenderer
+
+SOURCES = (
+    "experiences/hdf-2022-001-classe-passerelle.md",  # HDF-2022-001, petite-enfance, photo
+    "experiences/occ-2023-005-francais-parents.md",  # OCC-2023-005, parentalite
+    "experiences/ges-2023-104-trente-minutes-sport.md",  # GES-2023-104, sport
+    "resources/res-2021-001-guide-exclusions-temporaires.md",  # RES-2021-001, perseverance
+)
+
+
+def build(root: Path, jobs: int = 2, use_cache: bool = True) -> dict[str, bool]:
+    """Build every sheet; slug → True when it was rendered (not reused)."""
+    project, problems = load_project(root)
+    assert not problems
+    corpus = load_corpus(project)
+    assert not corpus.diagnostics, corpus.diagnostics
+    cache = RenderCache(project.build_dir / CACHE_DIR / "renders") if use_cache else None
+    renderer = SheetRenderer(project, corpus, cache)
+    outcomes = build_sheets(
+        renderer,
+        corpus.sheets,
+        lambda s: project.build_dir / "sheets" / f"{s.slug}.pdf",
+        limits=Limits(jobs=jobs, timeout=120, memory_mb=3072),
+    )
+    assert all(o.ok for o in outcomes), [d.format() for o in outcomes for d in o.diagnostics]
+    return {o.slug: not o.cached for o in outcomes}
+
+
+def rendered(result: dict[str, bool]) -> set[str]:
+    return {slug for slug, was_rendered in result.items() if was_rendered}
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    project = copy_project(tmp_path / "project", SOURCES)
+    assert rendered(build(project)) == {
+        "HDF-2022-001",
+        "OCC-2023-005",
+        "GES-2023-104",
+        "RES-2021-001",
+    }
+    return project
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_nothing_changed_renders_nothing(root: Path) -> None:
+    before = (root / "build/sheets/OCC-2023-005.pdf").stat().st_mtime_ns
+    assert rendered(build(root)) == set()
+    assert (root / "build/sheets/OCC-2023-005.pdf").stat().st_mtime_ns == before
+
+
+def test_editing_a_sheet_renders_only_that_sheet(root: Path) -> None:
+    edit(root / "content" / SOURCES[1], "## Objectifs", "Une phrase ajoutée.\n\n## Objectifs")
+    assert rendered(build(root)) == {"OCC-2023-005"}
+
+
+def test_editing_an_image_renders_the_sheets_using_it(root: Path) -> None:
+    image = root / "content/images/hdf-2022-001-passerelle.svg"
+    image.write_text(image.read_text().replace("</svg>", "<circle r='1'/></svg>"))
+    assert rendered(build(root)) == {"HDF-2022-001"}
+
+
+def test_editing_a_kind_template_renders_the_sheets_of_that_kind(root: Path) -> None:
+    edit(root / "templates/resource.html", "<dt>Type</dt>", "<dt>Type de document</dt>")
+    assert rendered(build(root)) == {"RES-2021-001"}
+
+
+def test_editing_the_base_template_renders_every_sheet(root: Path) -> None:
+    edit(root / "templates/base.html", "Voir aussi", "À lire aussi")
+    assert len(rendered(build(root))) == 4
+
+
+def test_editing_a_style_renders_the_sheets_reading_it(root: Path) -> None:
+    picto = root / "styles/pictos/sport.svg"
+    picto.write_text(picto.read_text().replace("</svg>", "<circle r='1'/></svg>"))
+    assert rendered(build(root)) == {"GES-2023-104"}
+    edit(root / "styles/sheet.css", "line-height: 1.45;", "line-height: 1.5;")
+    assert len(rendered(build(root))) == 4
+
+
+def test_editing_a_theme_renders_the_sheets_of_that_theme(root: Path) -> None:
+    edit(root / "themes.yaml", '"#E9A23B"', '"#E9A23C"')  # sport
+    assert rendered(build(root)) == {"GES-2023-104"}
+
+
+def test_changing_a_setting_renders_every_sheet(root: Path) -> None:
+    (root / "recueil.yaml").write_text("show_contacts: false\n", encoding="utf-8")
+    assert len(rendered(build(root))) == 4
+
+
+def test_corrupt_cache_entry_is_detected_and_rebuilt(root: Path) -> None:
+    entries = sorted((root / "build" / CACHE_DIR / "renders").glob("*/*/render.pdf"))
+    assert len(entries) == 4
+    entries[0].write_bytes(entries[0].read_bytes()[:1000])  # truncated
+    assert len(rendered(build(root))) == 1
+    assert len(rendered(build(root))) == 0
+
+
+def test_collection_from_cache_is_byte_identical_to_no_cache(root: Path, tmp_path: Path) -> None:
+    (root / "collections").mkdir()
+    (root / "collections/essai.yaml").write_text(
+        "title: Essai\ndate: 2023-05-01\ncolophon:\n  publisher: Centre\n"
+        "  publisher_address: 1 rue de l'Exemple, 75000 Paris\n",
+        encoding="utf-8",
+    )
+    cached = tmp_path / "cached.pdf"
+    fresh = tmp_path / "fresh.pdf"
+    assert run_cli("collection", "essai", "--project", root, "-o", cached).exit_code == 0
+    result = run_cli("collection", "essai", "--project", root, "--no-cache", "-o", fresh)
+    assert result.exit_code == 0, result.output
+    assert cached.read_bytes() == fresh.read_bytes()
+    # the standalone sheets too
+    again = build(root, use_cache=False)
+    assert len(rendered(again)) == 4
+
+
+def test_a_hanging_render_is_stopped_and_the_others_complete(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recueil.renderer
+
+    real = recueil.renderer.render_pdf
+
+    def slow(html: str, **kwargs: object) -> object:
+        if kwargs.get("rel", "").endswith("occ-2023-005-francais-parents.md"):  # type: ignore[union-attr]
+            time.sleep(600)
+        return real(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recueil.renderer, "render_pdf", slow)
+    edit(root / "content" / SOURCES[1], "## Objectifs", "Encore.\n\n## Objectifs")
+    edit(root / "content" / SOURCES[2], "## Objectifs", "Encore.\n\n## Objectifs")
+    (root / "recueil.yaml").write_text("render_timeout: 3\n", encoding="utf-8")
+    started = time.monotonic()
+    result = run_cli("build", "--project", root, "--jobs", "2")
+    assert time.monotonic() - started < 60
+    assert result.exit_code == 1
+    assert (
+        "content/experiences/occ-2023-005-francais-parents.md: error: rendering took longer "
+        "than 3 s and was stopped (setting render_timeout)"
+    ) in result.output
+    assert "Traceback" not in result.output
+    assert (root / "build/sheets/GES-2023-104.pdf").is_file()
+
+
+def test_a_crashing_worker_fails_one_sheet_only(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recueil.renderer
+
+    real = recueil.renderer.render_pdf
+
+    def crash(html: str, **kwargs: object) -> object:
+        if kwargs.get("rel", "").endswith("trente-minutes-sport.md"):  # type: ignore[union-attr]
+            os._exit(9)
+        return real(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recueil.renderer, "render_pdf", crash)
+    (root / "recueil.yaml").write_text("hyphenate: false\n", encoding="utf-8")
+    result = run_cli("build", "--project", root, "--jobs", "2")
+    assert result.exit_code == 1
+    assert (
+        "content/experiences/ges-2023-104-trente-minutes-sport.md: error: rendering failed: "
+        "the worker process died"
+    ) in result.output
+    for slug in ("HDF-2022-001", "OCC-2023-005", "RES-2021-001"):
+        assert (root / f"build/sheets/{slug}.pdf").is_file()
+
+
+def test_an_interrupted_build_leaves_a_usable_cache(tmp_path: Path) -> None:
+    root = copy_project(
+        tmp_path / "big",
+        [
+            *SOURCES,
+            "experiences/bre-2023-102-chorale-inter-ecoles.md",
+            "experiences/ges-2021-006-accueil-eleves-exclus.md",
+            "experiences/hdf-2021-011-espace-ecoute-college.md",
+            "experiences/hdf-2022-013-fablab-mobile.md",
+            "experiences/idf-2022-106-parcours-eloquence.md",
+            "experiences/naq-2021-101-bibliotheque-de-rue.md",
+        ],
+    )
+    command = [sys.executable, "-m", "recueil.cli", "build", "--project", str(root), "-j", "2"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    sheets = root / "build/sheets"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(sheets.glob("*.pdf"))) < 2:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    text = output.decode()
+    assert process.returncode == 130, text
+    assert "interrupted" in text and "Traceback" not in text
+    assert not list(sheets.glob(".*.tmp"))
+    # no worker left behind
+    leftover = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
+    result = run_cli("build", "--project", root)
+    assert result.exit_code == 0, result.output
+    assert "unchanged" in result.output
