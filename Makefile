@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-libraries
 
-.PHONY: install build test lint bench clean-build system-libraries
+.PHONY: install build test lint bench clean-build
 
 install: $(STAMP) $(SYSTEM_STAMP)
 
@@ -34,3 +34,7 @@ lint: install
 
 clean-build: install
 	$(BIN)/recueil clean --project .
+
+# Side-by-side benchmark against a one-pass WeasyPrint rendering; writes bench/RESULTS.md.
+bench: install
+	$(BIN)/python bench/run.py $(SIZES)

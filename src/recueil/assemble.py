@@ -27,6 +27,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from .cache import RenderCache, digest, versions
 from .collection import Collection, Group
 from .diagnostics import Diagnostic, Level, error
 from .markup import GOTO, MarkupOptions, to_html
@@ -219,8 +220,10 @@ class Assembler:
         groups: Sequence[Group],
         renders: Mapping[str, RenderResult],
         kind_labels: Mapping[str, str],
+        cache: RenderCache | None = None,
     ):
         self.project = project
+        self.cache = cache
         self.collection = collection
         self.groups = list(groups)
         self.renders = renders
@@ -285,12 +288,24 @@ class Assembler:
         return render_page(self.env, "collection.html", context)
 
     def render_frame(self, html: str) -> RenderResult:
+        """Render generated parts (or the overlay), reusing a cached render of the same HTML.
+
+        After one sheet is edited without changing its page count, the frame and the overlay
+        are the same documents as before: they come from the cache and only the merge runs.
+        """
+        key = digest("document", repr(sorted(versions().items())), self.collection.source, html)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit[0]
         result = render_pdf(
             html,
             project_dir=self.project.root,
             style_dirs=self.project.style_dirs,
             rel=self.collection.source,
         )
+        if self.cache is not None:
+            self.cache.put(key, result)
         return result
 
     def part_counts(self, frame: RenderResult) -> dict[str, int]:
@@ -376,12 +391,7 @@ class Assembler:
             "overlay.html",
             {"stamps": self.stamps(plan), "settings": self.project.settings},
         )
-        overlay = render_pdf(
-            html,
-            project_dir=self.project.root,
-            style_dirs=self.project.style_dirs,
-            rel=self.collection.source,
-        )
+        overlay = self.render_frame(html)
         if overlay.page_count != plan.total:
             raise RuntimeError(f"overlay has {overlay.page_count} pages for {plan.total}")
         return overlay
@@ -396,6 +406,9 @@ class Assembler:
         height = float(frame_reader.pages[0].mediabox.height)
         destinations: list[tuple[str, int, Any]] = []
         frame_starts = {name: page for name, page in frame.anchors.items()}
+        # pypdf re-reads the page count on every reader.pages[i]: take each page list once
+        pages = {id(r): list(r.pages) for r in (frame_reader, *readers.values())}
+        stamps = list(overlay_reader.pages)
         index = 0
         for slot in plan.slots:
             if slot.source == "blank":
@@ -405,10 +418,12 @@ class Assembler:
             reader = frame_reader if slot.source == "frame" else readers[slot.ref]
             first = frame_starts[slot.ref] if slot.source == "frame" else 0
             page_map = {first + k: index + k for k in range(slot.count)}
+            source_pages = pages[id(reader)]
             for k in range(slot.count):
-                page = writer.add_page(reader.pages[first + k])
-                if overlay_reader.pages[index + k].get_contents() is not None:
-                    page.merge_page(overlay_reader.pages[index + k])
+                page = writer.add_page(source_pages[first + k])
+                stamp = stamps[index + k]
+                if stamp.get_contents() is not None:
+                    page.merge_page(stamp)
                     page.compress_content_streams()
             destinations += _destinations(reader, page_map)
             index += slot.count

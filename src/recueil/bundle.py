@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .assemble import Assembler, CollectionResult
-from .cache import digest, versions
+from .cache import RenderCache, digest, versions
 from .collection import (
     COLLECTIONS_DIR,
     Collection,
@@ -161,11 +161,16 @@ def _tree_hash(folder: Path) -> str:
 
 
 def assemble_collection(
-    project: Project, prepared: Prepared
+    project: Project, prepared: Prepared, cache: RenderCache | None = None
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
-    """Assemble a prepared collection."""
+    """Assemble a prepared collection (generated parts reused from ``cache`` when unchanged)."""
     assembler = Assembler(
-        project, prepared.collection, prepared.groups, prepared.renders, _kind_labels(project)
+        project,
+        prepared.collection,
+        prepared.groups,
+        prepared.renders,
+        _kind_labels(project),
+        cache,
     )
     assembled = assembler.assemble()
     if any(d.level is Level.ERROR for d in assembled.diagnostics):
@@ -180,7 +185,7 @@ def build_collection(
     prepared, diagnostics = prepare_collection(project, corpus, collection, renderer)
     if prepared is None:
         return None, diagnostics
-    result, found = assemble_collection(project, prepared)
+    result, found = assemble_collection(project, prepared, renderer.cache)
     return result, diagnostics + found
 
 

@@ -302,7 +302,7 @@ def _build_one(
         if not quiet:
             click.echo(f"collection {collection.name}: {output} (unchanged)", err=True)
         return True
-    result, found = assemble_collection(project, prepared)
+    result, found = assemble_collection(project, prepared, renderer.cache)
     diagnostics += found
     if result is None:
         return False

@@ -1,0 +1,154 @@
+"""`make bench`: recueil against a one-pass WeasyPrint rendering, measured side by side.
+
+For each project size, in the same run and on the same machine: the one-pass baseline, a cold
+build, a build with nothing changed, a build after editing one sheet in the middle, one sheet
+on demand from the command line, and a warm single render. Each figure is wall time, CPU time
+(all processes) and peak memory (resident, all processes of the tree summed, sampled every
+20 ms). Results go to bench/RESULTS.md with the machine's description.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from synth import make_project  # noqa: E402
+
+PYTHON = sys.executable
+RECUEIL = str(Path(sys.executable).parent / "recueil")
+WORK = Path(os.environ.get("RECUEIL_BENCH_DIR", "/tmp/recueil-bench"))
+
+
+@dataclass
+class Measure:
+    wall: float
+    cpu: float
+    peak_mb: float
+    output: str
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stream:
+                fields = stream.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def measure(command: list[str]) -> Measure:
+    """Run a command; wall time, CPU of the whole tree, peak summed RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    output, _ = process.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command} failed:\n{output.decode()[-2000:]}")
+    return Measure(wall, cpu, peak / 1e6, output.decode())
+
+
+def bench(size: int) -> list[tuple[str, Measure, str]]:
+    root = WORK / f"p{size}"
+    slugs = make_project(root, size)
+    rows: list[tuple[str, Measure, str]] = []
+    baseline_pdf = WORK / f"baseline-{size}.pdf"
+    base = measure([PYTHON, str(HERE / "baseline.py"), str(root), str(baseline_pdf)])
+    rows.append(("one-pass WeasyPrint (baseline)", base, f"{baseline_pdf.stat().st_size / 1e6:.1f} MB"))
+    cold = measure([RECUEIL, "build", "--project", str(root), "--quiet"])
+    collection = root / "build" / "collections" / "recueil.pdf"
+    rows.append(("recueil build, empty cache", cold, f"{collection.stat().st_size / 1e6:.1f} MB"))
+    rows.append(("recueil build, nothing changed",
+                 measure([RECUEIL, "build", "--project", str(root), "--quiet"]), ""))
+    middle = slugs[len(slugs) // 2]
+    source = root / "content" / "experiences" / f"{middle.lower()}.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("## Objectifs", "Une phrase de plus.\n\n## Objectifs", 1),
+                      encoding="utf-8")
+    rows.append(("recueil build, one sheet edited",
+                 measure([RECUEIL, "build", "--project", str(root), "--quiet"]), ""))
+    source.write_text(text.replace("## Objectifs", "Une autre phrase.\n\n## Objectifs", 1),
+                      encoding="utf-8")
+    rows.append(("recueil sheet SLUG (command line, on demand)",
+                 measure([RECUEIL, "sheet", middle, "--project", str(root), "--quiet",
+                          "-o", str(WORK / "one.pdf")]), ""))
+    warm = measure([PYTHON, str(HERE / "warm.py"), str(root)])
+    layout, finished = warm.output.split()[-2:]
+    rows.append(("warm single render of a 2-page sheet", Measure(float(finished), 0, 0, ""),
+                 f"layout {float(layout):.3f} s + stamping = {float(finished):.3f} s"))
+    return rows
+
+
+def machine() -> str:
+    import pypdf
+    import weasyprint
+
+    from recueil.cache import versions
+
+    v = versions()
+    return (f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"WeasyPrint {weasyprint.__version__}, Pango {v['pango']}, pypdf {pypdf.__version__}")
+
+
+def main() -> None:
+    sizes = [int(s) for s in (sys.argv[1:] or ["80", "400", "1000"])]
+    WORK.mkdir(parents=True, exist_ok=True)
+    lines = ["# Benchmark results", "", f"Machine: {machine()}.", "",
+             "Ratios are to the one-pass baseline of the same size, measured in the same run.",
+             ""]
+    for size in sizes:
+        rows = bench(size)
+        base = rows[0][1]
+        lines += [f"## {size} sheets", "",
+                  "| run | wall (s) | ratio | CPU (s) | peak memory, all processes (MB) | notes |",
+                  "|---|---|---|---|---|---|"]
+        for name, m, note in rows:
+            ratio = f"{m.wall / base.wall:.3f}" if m is not base else "1"
+            cpu = f"{m.cpu:.1f}" if m.cpu else ""
+            peak = f"{m.peak_mb:.0f}" if m.peak_mb else ""
+            lines.append(f"| {name} | {m.wall:.2f} | {ratio} | {cpu} | {peak} | {note} |")
+        lines.append("")
+        print("\n".join(lines[-len(rows) - 4:]), flush=True)
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"written {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
