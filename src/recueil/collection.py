@@ -66,7 +66,6 @@ COLLECTION_SPECS = (
     FieldSpec("group_by", "enum", values=("theme", "kind", "none")),
     FieldSpec("order", "enum", values=("title", "territory", "explicit")),
     FieldSpec("recto_verso", "boolean", help="Dividers and sheets start on right-hand pages"),
-    FieldSpec("print_shop", "boolean", help="Also build a print-shop file: 3 mm bleed, crop marks"),
     FieldSpec(
         "indexes", "list", items=FieldSpec("indexes", "enum", values=("territories", "keywords"))
     ),
