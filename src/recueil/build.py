@@ -57,7 +57,7 @@ class Limits:
 
     jobs: int = 1
     timeout: float = 120.0
-    memory_mb: int = 3072
+    memory_mb: int = 2048
 
 
 def build_sheets(

@@ -44,6 +44,10 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             mime = "font/otf"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
 
+    def resolve(self, url: str) -> Path | None:
+        """The file a virtual URL maps to, or None when it is not served."""
+        return self._resolve(url)
+
     def _resolve(self, url: str) -> Path | None:
         if not url.startswith(VIRTUAL_ROOT):
             return None

@@ -144,6 +144,7 @@ class SheetRenderer:
             rel=sheet.rel,
             base_path=self.project.relative(sheet.path.parent) + "/",
             image_cache=self.image_cache,
+            shared_styles=True,
         )
         self.layouts += 1
         result = replace(result, diagnostics=diagnostics + result.diagnostics)

@@ -59,10 +59,10 @@ class Settings:
         ),
     )
     render_memory_mb: int = field(
-        default=3072,
+        default=2048,
         metadata=_doc(
-            "Address-space limit of each render worker, in MB; a sheet that needs more is "
-            "stopped and reported as an error.",
+            "Memory a render worker may add to what it starts with, in MB (address space); "
+            "a sheet that needs more is stopped and reported as an error.",
             "integer",
         ),
     )

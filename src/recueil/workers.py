@@ -40,7 +40,9 @@ def _serve(connection: Connection, task: Task, memory_mb: int) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_mb > 0:
-        limit = memory_mb * 1024 * 1024
+        # A forked worker starts with its parent's address space: the limit is what a render
+        # may add to it, so that a large parent does not leave workers unable to allocate.
+        limit = _address_space() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
         try:
@@ -89,15 +91,29 @@ class RenderPool:
     ) -> None:
         """Render every slug; ``on_done`` gets each outcome (errors included) as it arrives."""
         pending = list(reversed(slugs))
+        attempts: dict[str, int] = {}
         workers = [self._start() for _ in range(min(self.jobs, len(slugs)))]
         try:
             while pending or any(w.slug is not None for w in workers):
-                for worker in workers:
+                for position, worker in enumerate(workers):
                     if worker.slug is None and pending:
-                        worker.slug = pending.pop()
+                        task = pending.pop()
+                        try:
+                            worker.connection.send(task)
+                        except OSError:  # died while idle: start another, retry the sheet
+                            attempts[task] = attempts.get(task, 0) + 1
+                            workers[position] = self._replace(worker)
+                            if attempts[task] < 3:
+                                pending.append(task)
+                            else:
+                                failure = ("crash", "no worker could be started")
+                                on_done(task, self._failure(task, rel_of(task), failure))
+                            continue
+                        worker.slug = task
                         worker.started = time.monotonic()
-                        worker.connection.send(worker.slug)
                 busy = [w for w in workers if w.slug is not None]
+                if not busy:
+                    continue
                 deadline = min(w.started for w in busy) + self.timeout
                 ready = wait([w.connection for w in busy], max(0.0, deadline - time.monotonic()))
                 for worker in list(busy):
@@ -160,6 +176,15 @@ def _stop(worker: _Worker) -> None:
         worker.process.kill()
         worker.process.join(5.0)
     worker.connection.close()
+
+
+def _address_space() -> int:
+    """Current virtual memory size of this process, in bytes."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def default_jobs() -> int:
