@@ -231,3 +231,33 @@ def test_an_interrupted_build_leaves_a_usable_cache(tmp_path: Path) -> None:
     result = run_cli("build", "--project", root)
     assert result.exit_code == 0, result.output
     assert "unchanged" in result.output
+
+
+def test_sheet_on_demand_reads_only_the_sheet_asked_for(tmp_path: Path) -> None:
+    """`recueil sheet` validates its target; others are only scanned for slug and title."""
+    root = copy_project(
+        tmp_path / "p",
+        [
+            "experiences/hdf-2022-003-cafe-des-parents.md",  # see_also the three below
+            "experiences/hdf-2022-001-classe-passerelle.md",
+            "experiences/ara-2022-004-mediatrices-familles-ecole.md",
+            "experiences/occ-2023-005-francais-parents.md",
+        ],
+    )
+    edit(
+        root / "content/experiences/ara-2022-004-mediatrices-familles-ecole.md",
+        "\ndate: ",
+        "\ndate: 2022-13-45\nupdated_by_mistake: ",
+    )
+    output = tmp_path / "cafe.pdf"
+    result = run_cli("sheet", "HDF-2022-003", "--project", root, "-o", output)
+    assert result.exit_code == 0, result.output
+    assert "ara-2022-004" not in result.output  # its errors belong to `check` and `build`
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(output).pages)
+    assert "Voir aussi" in text and "(n°\u00a0ARA-2022-004)" in text
+    # the broken sheet itself still fails clearly when asked for
+    result = run_cli("sheet", "ARA-2022-004", "--project", root, "-o", tmp_path / "x.pdf")
+    assert result.exit_code == 1
+    assert "is not a valid calendar date" in result.output

@@ -223,9 +223,18 @@ def sheet(
     """Render just the sheets named by slug or path, on demand."""
     started = time.perf_counter()
     project, diagnostics = _open(project_dir)
-    corpus = load_corpus(project)
-    by_slug = corpus.by_slug()
-    by_path = {s.path.resolve(): s for s in corpus.loaded}
+    scan = load_corpus(project, focus=set())  # slugs and titles only: fast
+    wanted: set[Path] = set()
+    for target in targets:
+        for candidate in (Path(target), project.root / target):
+            if candidate.is_file():
+                wanted.add(candidate.resolve())
+        for slug in (target, target.upper()):
+            if slug in scan.by_slug():
+                wanted.add(scan.by_slug()[slug].path.resolve())
+    corpus = load_corpus(project, focus=wanted)
+    by_slug = {s.slug: s for s in corpus.loaded if s.path.resolve() in wanted}
+    by_path = {s.path.resolve(): s for s in corpus.loaded if s.path.resolve() in wanted}
     chosen: list[Sheet] = []
     for target in targets:
         found = (
@@ -235,12 +244,11 @@ def sheet(
             or by_path.get((project.root / target).resolve())
         )
         if found is None:
-            related = [
-                d
-                for d in corpus.diagnostics
-                if (project.root / d.path).resolve()
-                in {Path(target).resolve(), (project.root / target).resolve()}
-            ]
+            asked = {Path(target).resolve(), (project.root / target).resolve()}
+            stub = scan.by_slug().get(target) or scan.by_slug().get(target.upper())
+            if stub is not None:
+                asked.add(stub.path.resolve())
+            related = [d for d in corpus.diagnostics if (project.root / d.path).resolve() in asked]
             if related:
                 diagnostics += related
                 continue

@@ -6,14 +6,17 @@ sources may not claim the same output (here: the same slug).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from .diagnostics import Diagnostic, error
 from .project import Project
 from .sheet import Sheet, load_sheet
 from .typography import TypographyOptions
+from .yamlsafe import YamlProblem, read_yaml
 
 
 @dataclass
@@ -33,11 +36,25 @@ class Corpus:
         return {sheet.slug: sheet for sheet in self.loaded or self.sheets}
 
 
-def load_corpus(project: Project, paths: Iterable[Path] | None = None) -> Corpus:
-    """Load and validate sources (all of them by default) and check them against each other."""
+def load_corpus(
+    project: Project, paths: Iterable[Path] | None = None, focus: set[Path] | None = None
+) -> Corpus:
+    """Load and validate sources (all of them by default) and check them against each other.
+
+    With ``focus``, only those files are fully read and validated; the others are only scanned
+    for their slug and title (enough for links, "voir aussi" and duplicate slugs), which keeps
+    ``recueil sheet`` on demand fast in a project of hundreds of sheets.
+    """
     sheets: list[Sheet] = []
     diagnostics: list[Diagnostic] = []
+    stubs: set[int] = set()
     for path in paths if paths is not None else project.sources():
+        if focus is not None and path.resolve() not in focus:
+            stub = _scan(project, path)
+            if stub is not None:
+                stubs.add(id(stub))
+                sheets.append(stub)
+                continue
         sheet, found = load_sheet(project, path)
         diagnostics += found
         if sheet is not None:
@@ -68,9 +85,34 @@ def load_corpus(project: Project, paths: Iterable[Path] | None = None) -> Corpus
                     f"field 'see_also': no sheet has the slug '{ref}'",
                 )
             )
-        if not missing:
+        if not missing and id(sheet) not in stubs:
             valid.append(sheet)
     return Corpus(valid, diagnostics, unique)
+
+
+_SLUG = re.compile(r"^slug:[ \t]*(\S+)[ \t]*$", re.M)
+_TITLE = re.compile(r"^title:.*$", re.M)
+
+
+def _scan(project: Project, path: Path) -> Sheet | None:
+    """Slug and title of a source without validating it; None when that is not simple."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    head = text.split("\n---", 2)[0] if text.startswith("---") else ""
+    slug, title = _SLUG.search(head), _TITLE.search(head)
+    if slug is None or title is None:
+        return None
+    try:
+        value, _ = read_yaml(title.group(0))
+    except YamlProblem:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("title"), str):
+        return None
+    name = slug.group(1).strip("'\"")
+    meta = MappingProxyType({"slug": name, "title": value["title"]})
+    return Sheet(path, project.relative(path), "", name, value["title"], meta, "", 0, "")
 
 
 def _line_of_field(sheet: Sheet, name: str) -> int | None:
