@@ -102,10 +102,10 @@ def build_sheets(
     for sheet in selection:
         known = renderer.renders.get(sheet.slug)
         hit = renderer.cache.get(renderer.key(sheet)) if renderer.cache and not known else None
-        if known is not None and known[0] == sheet.source_hash:
+        if known is not None and known[0] == sheet.source_hash and known[3] is not None:
             publish(sheet, (known[1], known[2], known[3]), True)
         elif hit is not None and hit[2] is not None:
-            renderer.remember(sheet, *hit)
+            renderer.remember(sheet, hit[0], hit[1], None)
             publish(sheet, hit, True)
         else:
             misses.append(sheet)
@@ -117,8 +117,8 @@ def build_sheets(
     def done(slug: str, outcome: Outcome) -> None:
         sheet = by_slug[slug]
         result, diagnostics, standalone = outcome
-        if result is not None:
-            renderer.remember(sheet, result, diagnostics, standalone)
+        if result is not None:  # the standalone PDF is written now: no need to keep it
+            renderer.remember(sheet, result, diagnostics, None)
         publish(sheet, outcome, False)
 
     if misses:
