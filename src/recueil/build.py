@@ -116,7 +116,7 @@ def build_sheets(
 
     def done(slug: str, outcome: Outcome) -> None:
         sheet = by_slug[slug]
-        result, diagnostics, standalone = outcome
+        result, diagnostics, _ = outcome
         if result is not None:  # the standalone PDF is written now: no need to keep it
             renderer.remember(sheet, result, diagnostics, None)
         publish(sheet, outcome, False)
