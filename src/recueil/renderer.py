@@ -129,8 +129,7 @@ class SheetRenderer:
             if remembered[3] is not None:
                 return remembered[1], remembered[2], remembered[3], True
             # the standalone PDF was not kept (it is written already): stamp it again
-            standalone = self.standalone(remembered[1])
-            return remembered[1], remembered[2], standalone, True
+            return remembered[1], remembered[2], self.standalone(remembered[1]), True
         key = self.key(sheet) if self.cache is not None else ""
         if self.cache is not None:
             hit = self.cache.get(key)
