@@ -213,8 +213,14 @@ def test_an_interrupted_build_leaves_a_usable_cache(tmp_path: Path) -> None:
     )
     # one worker, interrupted after its first sheet: the interruption lands mid-build
     command = [sys.executable, "-m", "recueil.cli", "build", "--project", str(root), "-j", "1"]
+    # A job started in the background by a shell inherits an ignored SIGINT (then Python never
+    # raises KeyboardInterrupt): give the build the default disposition, as a terminal would.
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     sheets = root / "build/sheets"
     deadline = time.monotonic() + 120
