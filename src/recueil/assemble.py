@@ -250,6 +250,7 @@ class Assembler:
             project_dir=self.project.root,
             language=self.project.settings.language,
             typography=_typography(self.project),
+            limits=self.project.settings.input_limits(),
         )
         fragment = to_html(
             "\n".join(lines[start:]), start + 1, self.collection.meta["editorial"], options

@@ -52,6 +52,7 @@ class SheetRenderer:
             language=self.project.settings.language,
             typography=typography_options(self.project),
             known_slugs=frozenset(self.sheets),
+            limits=self.project.settings.input_limits(),
         )
         return to_html(sheet.body, sheet.body_line, sheet.rel, options)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, error
+from .limits import InputLimits, image_problem
 from .yamlsafe import Locations
 
 FIELD_TYPES = (
@@ -26,7 +27,7 @@ FIELD_TYPES = (
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 URL_RE = re.compile(r"^https?://[^\s<>\"]+$")
-AGE_RE = re.compile(r"^\s*(\d{1,2})\s*(?:-|à|–)\s*(\d{1,2})\s*(?:ans)?\s*$")
+AGE_RE = re.compile(r"^\s*(\d{1,2})\s*(?:-|à|–)\s*(\d{1,2})\s*(?:ans\s*)?$")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 MAX_AGE = 25
 
@@ -82,6 +83,9 @@ class ValidationContext:
     locations: Locations
     line_offset: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    limits: InputLimits = field(default_factory=InputLimits)
+    #: image fields validated so far, against limits.max_images
+    images: int = 0
 
     def report(self, field_path: str, message: str) -> None:
         """Record an error at the line of ``field_path`` (or its nearest located parent)."""
@@ -258,11 +262,25 @@ def _image(raw: str, spec: FieldSpec, ctx: ValidationContext) -> str:
         raise ValueError(f"image '{raw}' must be a path relative to the sheet, inside the project")
     if not raw.lower().endswith(IMAGE_SUFFIXES):
         raise ValueError(f"image '{raw}' must be one of {', '.join(IMAGE_SUFFIXES)}")
-    target = (ctx.source_dir / raw).resolve()
-    if not target.is_relative_to(ctx.project_dir.resolve()):
+    try:
+        target = (ctx.source_dir / raw).resolve()
+        inside = target.is_relative_to(ctx.project_dir.resolve())
+        exists = inside and target.is_file()
+    except (OSError, ValueError, RuntimeError) as exc:  # too long, NUL byte, symlink loop
+        raise ValueError(f"image '{raw}' refused: its path cannot be used ({exc})") from None
+    if not inside:
         raise ValueError(f"image '{raw}' is outside the project")
-    if not target.is_file():
+    if not exists:
         raise ValueError(f"image '{raw}' does not exist")
+    ctx.images += 1
+    if ctx.images > ctx.limits.max_images:
+        raise ValueError(
+            f"image '{raw}' refused: more than {ctx.limits.max_images} images in the front "
+            "matter (setting max_images)"
+        )
+    problem = image_problem(target, ctx.project_dir, ctx.limits)
+    if problem is not None:
+        raise ValueError(f"image '{raw}' refused: {problem}")
     return target.relative_to(ctx.project_dir.resolve()).as_posix()
 
 

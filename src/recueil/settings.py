@@ -6,15 +6,22 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from . import limits as caps
 from .diagnostics import Diagnostic, error
+from .limits import InputLimits
 from .schema import FieldSpec, ValidationContext, validate_fields
 from .yamlsafe import YamlProblem, read_yaml
 
 SETTINGS_FILE = "recueil.yaml"
 
 
-def _doc(text: str, type_: str = "string") -> Any:
-    return {"doc": text, "type": type_}
+def _doc(text: str, type_: str = "string", minimum: int | None = None) -> Any:
+    return {"doc": text, "type": type_, "min": minimum}
+
+
+def _limit(default: int, text: str) -> Any:
+    """A cap on untrusted input: a positive integer (see SECURITY.md)."""
+    return field(default=default, metadata=_doc(text, "integer", 1))
 
 
 @dataclass(frozen=True)
@@ -69,14 +76,62 @@ class Settings:
     content_dir: str = field(default="content", metadata=_doc("Folder holding the sources."))
     build_dir: str = field(default="build", metadata=_doc("Folder receiving the outputs."))
     max_file_bytes: int = field(
-        default=2_000_000, metadata=_doc("Largest source file accepted, in bytes.", "integer")
+        default=2_000_000, metadata=_doc("Largest source file accepted, in bytes.", "integer", 1)
     )
+    max_front_matter_bytes: int = _limit(
+        caps.DEFAULT_MAX_FRONT_MATTER_BYTES, "Largest front matter accepted, in bytes."
+    )
+    max_nesting_depth: int = _limit(
+        caps.DEFAULT_MAX_NESTING_DEPTH,
+        "Deepest nesting accepted in a body: blockquotes, lists and HTML elements, a list "
+        "level counting once (WeasyPrint fails beyond about 130 nested boxes).",
+    )
+    max_table_rows: int = _limit(
+        caps.DEFAULT_MAX_TABLE_ROWS, "Most rows accepted in one table of a body."
+    )
+    max_table_columns: int = _limit(
+        caps.DEFAULT_MAX_TABLE_COLUMNS,
+        "Most columns accepted in one table of a body (cells spanning several columns count "
+        "each column).",
+    )
+    max_images: int = _limit(
+        caps.DEFAULT_MAX_IMAGES,
+        "Most images accepted in a sheet's body, and separately in its front matter.",
+    )
+    max_image_pixels: int = _limit(
+        caps.DEFAULT_MAX_IMAGE_PIXELS,
+        "Largest raster image accepted, in pixels (width × height, read from the file's "
+        "header without decoding it).",
+    )
+    max_image_bytes: int = _limit(
+        caps.DEFAULT_MAX_IMAGE_BYTES, "Largest image file accepted, in bytes."
+    )
+    max_svg_bytes: int = _limit(caps.DEFAULT_MAX_SVG_BYTES, "Largest SVG file accepted, in bytes.")
+    max_markup_seconds: int = _limit(
+        caps.DEFAULT_MAX_MARKUP_SECONDS,
+        "Longest time converting one body to HTML may take, in seconds, before the sheet is "
+        "refused.",
+    )
+
+    def input_limits(self) -> InputLimits:
+        """The caps the body and front-matter checks apply (see limits.py)."""
+        return InputLimits(
+            max_nesting_depth=self.max_nesting_depth,
+            max_table_rows=self.max_table_rows,
+            max_table_columns=self.max_table_columns,
+            max_images=self.max_images,
+            max_image_pixels=self.max_image_pixels,
+            max_image_bytes=self.max_image_bytes,
+            max_svg_bytes=self.max_svg_bytes,
+            max_markup_seconds=self.max_markup_seconds,
+        )
 
 
 def settings_specs() -> tuple[FieldSpec, ...]:
     """The settings as schema fields, so they are validated like front matter."""
     return tuple(
-        FieldSpec(f.name, f.metadata["type"], help=f.metadata["doc"]) for f in fields(Settings)
+        FieldSpec(f.name, f.metadata["type"], help=f.metadata["doc"], min=f.metadata.get("min"))
+        for f in fields(Settings)
     )
 
 

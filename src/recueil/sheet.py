@@ -1,9 +1,16 @@
-"""Sheets: read one source file (front matter + Markdown) into a validated, typed Sheet."""
+"""Sheets: read one source file (front matter + Markdown) into a validated, typed Sheet.
+
+Sources come from many contributors, so reading one is defensive: a source must be a regular file
+inside the project (a symbolic link to ``/etc/passwd`` or ``/dev/zero`` is refused before it is
+opened), it is read no further than ``max_file_bytes``, and its front matter is capped at
+``max_front_matter_bytes``; nothing here takes more than linear time in the size of the file.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +23,7 @@ from .schema import Kind, ValidationContext, closest, validate_fields
 from .yamlsafe import YamlProblem, read_yaml
 
 _FENCE = re.compile(r"^(```|~~~)")
-_H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+_H2 = re.compile(r"^##\s+\S")
 _H1 = re.compile(r"^#\s+\S")
 
 
@@ -37,14 +44,17 @@ class Sheet:
 
 def load_sheet(project: Project, path: Path) -> tuple[Sheet | None, list[Diagnostic]]:
     """Read, parse and validate one source; None when it has errors (all of them are returned)."""
-    rel = project.relative(path)
+    # The folder is resolved, not the file: a symbolic link is named as itself, not its target.
+    rel = f"{project.relative(path.parent)}/{path.name}"
+    settings = project.settings
     try:
-        raw = path.read_bytes()
+        raw = _read_source(project, path, settings.max_file_bytes)
+    except _Refused as exc:
+        return None, [error(rel, None, str(exc))]
+    except RuntimeError:  # what Path.resolve raises on a loop of symbolic links
+        return None, [error(rel, None, "cannot read file: it is a loop of symbolic links")]
     except OSError as exc:
-        return None, [error(rel, None, f"cannot read file: {exc.strerror}")]
-    if len(raw) > project.settings.max_file_bytes:
-        limit = project.settings.max_file_bytes
-        return None, [error(rel, None, f"file is {len(raw)} bytes, above the limit of {limit}")]
+        return None, [error(rel, None, f"cannot read file: {exc.strerror or exc}")]
     if b"\x00" in raw:
         return None, [error(rel, None, "not a text file (it contains NUL bytes)")]
     try:
@@ -60,6 +70,16 @@ def load_sheet(project: Project, path: Path) -> tuple[Sheet | None, list[Diagnos
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
     if end is None:
         return None, [error(rel, 1, "front matter is not closed by a '---' line")]
+    front_bytes = sum(len(line.encode("utf-8")) + 1 for line in lines[1:end])
+    if front_bytes > settings.max_front_matter_bytes:
+        return None, [
+            error(
+                rel,
+                1,
+                f"front matter is {front_bytes:,} bytes, above the limit of "
+                f"{settings.max_front_matter_bytes:,} (setting max_front_matter_bytes)",
+            )
+        ]
     try:
         data, locations = read_yaml("\n".join(lines[1:end]))
     except YamlProblem as exc:
@@ -79,6 +99,7 @@ def load_sheet(project: Project, path: Path) -> tuple[Sheet | None, list[Diagnos
         theme_codes=tuple(t.code for t in project.themes),
         locations=locations,
         line_offset=1,
+        limits=settings.input_limits(),
     )
     meta = validate_fields(kind.fields, {k: v for k, v in data.items() if k != "kind"}, "", ctx)
     diagnostics += ctx.diagnostics
@@ -99,6 +120,29 @@ def load_sheet(project: Project, path: Path) -> tuple[Sheet | None, list[Diagnos
         source_hash=hashlib.sha256(raw).hexdigest(),
     )
     return sheet, diagnostics
+
+
+class _Refused(Exception):
+    """A source that must not be read; the message says why."""
+
+
+def _read_source(project: Project, path: Path, limit: int) -> bytes:
+    """The bytes of a source: a regular file of the project, at most ``limit`` bytes long."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(project.root.resolve()):
+        raise _Refused("refused: the file is a symbolic link to a file outside the project")
+    info = resolved.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("refused: not a regular file")
+    if info.st_size > limit:
+        raise _Refused(
+            f"file is {info.st_size:,} bytes, above the limit of {limit:,} (setting max_file_bytes)"
+        )
+    with resolved.open("rb") as stream:
+        raw = stream.read(limit + 1)
+    if len(raw) > limit:  # it grew since stat()
+        raise _Refused(f"file is above the limit of {limit:,} bytes (setting max_file_bytes)")
+    return raw
 
 
 def _kind_of(
@@ -136,6 +180,12 @@ def _kind_of(
     return None
 
 
+def _heading_text(line: str) -> str:
+    """'## Objectifs ##' → 'Objectifs' (string methods: a regex here was cubic on spaces)."""
+    text = line[2:].strip()
+    return text.rstrip("#").rstrip() or text[:1]
+
+
 def check_sections(kind: Kind, body: str, body_line: int, rel: str) -> list[Diagnostic]:
     """Check level-2 headings against the kind's sections: required, known, in order."""
     diagnostics: list[Diagnostic] = []
@@ -153,8 +203,8 @@ def check_sections(kind: Kind, body: str, body_line: int, rel: str) -> list[Diag
                     "comes from the front matter, start sections with '## '",
                 )
             )
-        elif not in_fence and (match := _H2.match(line)):
-            headings.append((match[1], body_line + offset))
+        elif not in_fence and _H2.match(line):
+            headings.append((_heading_text(line), body_line + offset))
     if not kind.sections:
         return diagnostics
     titles = [s.title for s in kind.sections]

@@ -3,7 +3,9 @@
 Front matter comes from many contributors, so YAML is read with PyYAML's BaseLoader rules: no
 implicit typing at all (``NO``, ``12:30`` and ``1.10`` stay the strings the author typed; the
 kind's schema decides the type), no tags, and anchors or aliases are refused outright because a
-few hundred bytes of aliases can expand to megabytes (a "billion laughs" bomb).
+few hundred bytes of aliases can expand to megabytes (a "billion laughs" bomb). Nesting is capped
+too: PyYAML composes nodes recursively, so ``[[[[…`` a few thousand levels deep would otherwise end
+in a RecursionError instead of a diagnostic.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 #: Where each value came from: dotted field path ("territory.region", "means.funding[0].amount")
 #: mapped to its 1-based (line, column).
 Locations = dict[str, tuple[int, int]]
+#: Deepest nesting of lists and mappings accepted (front matter needs four or five levels).
+MAX_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -29,19 +33,31 @@ class YamlProblem(Exception):
 
 
 class _NoAliasLoader(yaml.BaseLoader):
-    """BaseLoader that refuses anchors and aliases while composing."""
+    """BaseLoader that refuses anchors and aliases, and nesting deeper than MAX_DEPTH."""
+
+    depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         anchor = getattr(event, "anchor", None)
+        mark = event.start_mark
         if isinstance(event, yaml.AliasEvent) or anchor is not None:
-            mark = event.start_mark
             raise YamlProblem(
                 "YAML anchors and aliases (&name, *name) are not allowed",
                 mark.line + 1,
                 mark.column + 1,
             )
-        node: Node | None = super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise YamlProblem(
+                f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        self.depth += 1
+        try:
+            node: Node | None = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
         return node
 
 
@@ -50,8 +66,11 @@ def read_yaml(text: str) -> tuple[Any, Locations]:
 
     Raises YamlProblem with the line of the first syntax error, duplicate key or alias.
     """
-    loader = _NoAliasLoader(text)
+    loader: _NoAliasLoader | None = None
     try:
+        # Inside the try: the reader checks the characters as it is created (found by
+        # hypothesis: a control character made read_yaml raise PyYAML's ReaderError).
+        loader = _NoAliasLoader(text)
         node = loader.get_single_node()
     except YamlProblem:
         raise
@@ -66,10 +85,19 @@ def read_yaml(text: str) -> tuple[Any, Locations]:
             mark.line + 1 if mark else None,
             mark.column + 1 if mark else None,
         ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise YamlProblem(
+            f"invalid YAML: character U+{exc.character:04X} is not allowed", line, column
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"invalid YAML: {exc}", None, None) from None
+    except RecursionError:  # PyYAML's parser recurses too; MAX_DEPTH normally comes first
+        raise YamlProblem("lists and mappings are nested too deeply", None, None) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     locations: Locations = {}
     if node is None:
         return None, locations

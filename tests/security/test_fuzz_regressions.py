@@ -1,0 +1,161 @@
+"""Inputs that broke something once, found by fuzz_markup.py, hypothesis or measuring: kept.
+
+Each case is the smallest input found, or the fuzzer's own output when shrinking it lost the
+bug; the comment says what used to happen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fuzz_markup import make_project, problems
+
+from conftest import copy_project  # type: ignore[import-not-found]
+from recueil.markup import MarkupOptions, to_html
+from recueil.project import load_project
+from recueil.sheet import load_sheet
+from recueil.yamlsafe import YamlProblem, read_yaml
+
+Limit = Callable[[float], contextlib.AbstractContextManager[None]]
+
+
+@pytest.fixture(scope="module")
+def options(tmp_path_factory: pytest.TempPathFactory) -> MarkupOptions:
+    return make_project(tmp_path_factory.mktemp("regressions"))
+
+
+def convert(options: MarkupOptions, body: str) -> list[str]:
+    fragment = to_html(body, 12, "sheets/essai.md", options)
+    assert problems(fragment.html) == []
+    return [d.format() for d in fragment.diagnostics]
+
+
+# ------------------------------------------------------------------ fuzz_markup.py, seed 6
+
+
+def test_url_with_a_bracket_in_its_host(options: MarkupOptions) -> None:
+    """urlsplit raised ValueError ('… does not appear to be an IPv4 or IPv6 address') from
+    the sanitiser's URL check: to_html crashed. Schemes are now read without urlsplit."""
+    found = convert(options, "Voir [le site](https://www.exampleà [l'équipe](mailto:e@x.org))")
+    assert not any("error" in line for line in found)
+    body = (
+        "Voir [le site](https://www.exampl[x](<javascript:x>)e.org/guide), écrire à "
+        "[l'équipe](mailto:equipe@example.org)\n"
+    )
+    assert "javascript" not in to_html(body, 12, "s.md", options).html
+
+
+def test_image_path_too_long_for_the_file_system(options: MarkupOptions) -> None:
+    """is_file() raised OSError (ENAMETOOLONG) inside nh3's attribute filter: nh3 printed
+    'Exception ignored' and dropped the attribute; now it is a located error."""
+    name = 'plan.svg "Légende' + ' : svg "Légende' * 40
+    found = convert(options, f"![x](../images/{name})")
+    assert found == [
+        f"sheets/essai.md:12: error: image '../images/{name}' refused: its path cannot be used "
+        "(OSError)"
+    ]
+
+
+def test_bogus_marked_section(options: MarkupOptions) -> None:
+    """html.parser raised AssertionError("unknown status keyword 'CDATAc' in marked
+    section") in the scanner that reports removals: to_html crashed."""
+    body = '<p style="x:y">sheet:X"<![CDATAc/passwd)\n\n![hors du ]]>projet](../../outside.png)'
+    found = convert(options, body)
+    assert "sheets/essai.md:12: warning: attribute 'style' removed from <p>" in found
+
+
+def test_nul_byte_in_an_image_path(options: MarkupOptions) -> None:
+    """A NUL in a path makes Path.resolve raise ValueError; Python-Markdown turns it into
+    U+FFFD first, and the policy would now report the ValueError if one got through."""
+    found = convert(options, "![x](../images/a\x00.png)")
+    assert found == ["sheets/essai.md:12: error: image '../images/a\ufffd.png' does not exist"]
+
+
+def test_removed_elements_attributes_are_not_checked(options: MarkupOptions) -> None:
+    """nh3 shows its attribute filter every attribute, even of elements it removes: an
+    <iframe src> was taken for an image (an error), a <link href> for a link (a warning)."""
+    body = '<iframe src="../../outside.png"></iframe>\n\n<link rel=attachment href="x.pdf">'
+    assert convert(options, body) == [
+        "sheets/essai.md:12: warning: element <iframe> removed (not allowed in sheets)",
+        "sheets/essai.md:14: warning: element <link> removed (not allowed in sheets)",
+    ]
+
+
+# ------------------------------------------------------------------------- found reviewing
+
+
+def test_many_delimiter_rows_are_linear(options: MarkupOptions, limit: Limit) -> None:
+    """Every '|-|' line after a '|' line looked like a table start and counted the rows after
+    it: quadratic before Python-Markdown (and before the deadline) ran."""
+    with limit(2):
+        found = convert(options, "a|b\n" + "|-|\n" * 300_000)
+    assert found[0].startswith("sheets/essai.md:12: error: table of 300000 rows × 1 columns")
+
+
+def test_a_pile_of_table_parts_is_too_deep(options: MarkupOptions, limit: Limit) -> None:
+    """<thead> outside a table never closes in the scanner's model and is not a level: the
+    pile is refused anyway instead of making every end tag search it."""
+    with limit(3):
+        found = convert(options, "x " + "<thead>" * 3000 + "y" + "</b>" * 3000)
+    assert found == [
+        "sheets/essai.md:12: error: nested more than 30 levels deep (blockquotes, lists or "
+        "HTML elements): the sheet is refused (setting max_nesting_depth)"
+    ]
+
+
+# ------------------------------------------------------------------------------ hypothesis
+
+
+def test_control_character_in_front_matter() -> None:
+    """PyYAML's reader raised ReaderError while the loader was being created, outside the
+    try: read_yaml (and load_sheet, and the build) crashed on a control character."""
+    with pytest.raises(YamlProblem) as caught:
+        read_yaml("title: ok\nslug: \x01")
+    assert (caught.value.message, caught.value.line) == (
+        "invalid YAML: character U+0001 is not allowed",
+        2,
+    )
+
+
+def test_control_character_in_a_source(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "p", [], images=False)
+    (root / "content" / "resources").mkdir()
+    path = root / "content" / "resources" / "x.md"
+    path.write_bytes(b"---\n\x01\n---")
+    project, _ = load_project(root)
+    sheet, found = load_sheet(project, path)
+    assert sheet is None
+    assert [d.format() for d in found] == [
+        "content/resources/x.md:2:1: error: invalid YAML: character U+0001 is not allowed"
+    ]
+
+
+# ------------------------------------------------------------- measured: quadratic regexes
+
+
+#: Long runs that typography's protection regex (typography._PROTECT) scanned to the end of
+#: the text from every position: seconds for a few tens of kilobytes, in C, where no deadline
+#: can interrupt it. The patch is in the security report (SECURITY.md, "not covered yet").
+QUADRATIC_TEXT = {
+    "unclosed comments": "a <!--" * 3500,
+    "dotted word before @": "a.a" * 4500 + "@",
+    "hyphenated word": "a-" * 7000,
+    "long number": "1" * 7000,
+    "backtick runs": "".join("`" * k + "x" for k in range(1, 120)),
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="typography._PROTECT is quadratic on these runs: apply the typography.py patch "
+    "of the security report, then remove this marker",
+)
+@pytest.mark.parametrize("name", list(QUADRATIC_TEXT))
+def test_typography_is_linear_on_long_runs(name: str, options: MarkupOptions) -> None:
+    started = time.perf_counter()
+    to_html(QUADRATIC_TEXT[name], 12, "s.md", options)
+    assert time.perf_counter() - started < 0.3
