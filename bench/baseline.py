@@ -21,8 +21,9 @@ def main() -> None:
     codes = [t.code for t in project.themes]
     sheets = sorted(corpus.sheets, key=lambda s: (codes.index(s.meta["theme"]), s.title))
     html = onepass_html(renderer, sheets, "Recueil de banc d'essai")
-    result = render_pdf(html, project_dir=project.root, style_dirs=project.style_dirs,
-                        rel="baseline")
+    result = render_pdf(
+        html, project_dir=project.root, style_dirs=project.style_dirs, rel="baseline"
+    )
     output.write_bytes(result.pdf)
     print(result.page_count)
 

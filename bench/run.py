@@ -91,28 +91,62 @@ def bench(size: int) -> list[tuple[str, Measure, str]]:
     rows: list[tuple[str, Measure, str]] = []
     baseline_pdf = WORK / f"baseline-{size}.pdf"
     base = measure([PYTHON, str(HERE / "baseline.py"), str(root), str(baseline_pdf)])
-    rows.append(("one-pass WeasyPrint (baseline)", base, f"{baseline_pdf.stat().st_size / 1e6:.1f} MB"))
+    rows.append(
+        ("one-pass WeasyPrint (baseline)", base, f"{baseline_pdf.stat().st_size / 1e6:.1f} MB")
+    )
     cold = measure([RECUEIL, "build", "--project", str(root), "--quiet"])
     collection = root / "build" / "collections" / "recueil.pdf"
     rows.append(("recueil build, empty cache", cold, f"{collection.stat().st_size / 1e6:.1f} MB"))
-    rows.append(("recueil build, nothing changed",
-                 measure([RECUEIL, "build", "--project", str(root), "--quiet"]), ""))
+    rows.append(
+        (
+            "recueil build, nothing changed",
+            measure([RECUEIL, "build", "--project", str(root), "--quiet"]),
+            "",
+        )
+    )
     middle = slugs[len(slugs) // 2]
     source = root / "content" / "experiences" / f"{middle.lower()}.md"
     text = source.read_text(encoding="utf-8")
-    source.write_text(text.replace("## Objectifs", "Une phrase de plus.\n\n## Objectifs", 1),
-                      encoding="utf-8")
-    rows.append(("recueil build, one sheet edited",
-                 measure([RECUEIL, "build", "--project", str(root), "--quiet"]), ""))
-    source.write_text(text.replace("## Objectifs", "Une autre phrase.\n\n## Objectifs", 1),
-                      encoding="utf-8")
-    rows.append(("recueil sheet SLUG (command line, on demand)",
-                 measure([RECUEIL, "sheet", middle, "--project", str(root), "--quiet",
-                          "-o", str(WORK / "one.pdf")]), ""))
+    source.write_text(
+        text.replace("## Objectifs", "Une phrase de plus.\n\n## Objectifs", 1), encoding="utf-8"
+    )
+    rows.append(
+        (
+            "recueil build, one sheet edited",
+            measure([RECUEIL, "build", "--project", str(root), "--quiet"]),
+            "",
+        )
+    )
+    source.write_text(
+        text.replace("## Objectifs", "Une autre phrase.\n\n## Objectifs", 1), encoding="utf-8"
+    )
+    rows.append(
+        (
+            "recueil sheet SLUG (command line, on demand)",
+            measure(
+                [
+                    RECUEIL,
+                    "sheet",
+                    middle,
+                    "--project",
+                    str(root),
+                    "--quiet",
+                    "-o",
+                    str(WORK / "one.pdf"),
+                ]
+            ),
+            "",
+        )
+    )
     warm = measure([PYTHON, str(HERE / "warm.py"), str(root)])
     layout, finished = warm.output.split()[-2:]
-    rows.append(("warm single render of a 2-page sheet", Measure(float(finished), 0, 0, ""),
-                 f"layout {float(layout):.3f} s + stamping = {float(finished):.3f} s"))
+    rows.append(
+        (
+            "warm single render of a 2-page sheet",
+            Measure(float(finished), 0, 0, ""),
+            f"layout {float(layout):.3f} s + stamping = {float(finished):.3f} s",
+        )
+    )
     return rows
 
 
@@ -123,29 +157,39 @@ def machine() -> str:
     from recueil.cache import versions
 
     v = versions()
-    return (f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"WeasyPrint {weasyprint.__version__}, Pango {v['pango']}, pypdf {pypdf.__version__}")
+    return (
+        f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"WeasyPrint {weasyprint.__version__}, Pango {v['pango']}, pypdf {pypdf.__version__}"
+    )
 
 
 def main() -> None:
     sizes = [int(s) for s in (sys.argv[1:] or ["80", "400", "1000"])]
     WORK.mkdir(parents=True, exist_ok=True)
-    lines = ["# Benchmark results", "", f"Machine: {machine()}.", "",
-             "Ratios are to the one-pass baseline of the same size, measured in the same run.",
-             ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Ratios are to the one-pass baseline of the same size, measured in the same run.",
+        "",
+    ]
     for size in sizes:
         rows = bench(size)
         base = rows[0][1]
-        lines += [f"## {size} sheets", "",
-                  "| run | wall (s) | ratio | CPU (s) | peak memory, all processes (MB) | notes |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"## {size} sheets",
+            "",
+            "| run | wall (s) | ratio | CPU (s) | peak memory, all processes (MB) | notes |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, m, note in rows:
             ratio = f"{m.wall / base.wall:.3f}" if m is not base else "1"
             cpu = f"{m.cpu:.1f}" if m.cpu else ""
             peak = f"{m.peak_mb:.0f}" if m.peak_mb else ""
             lines.append(f"| {name} | {m.wall:.2f} | {ratio} | {cpu} | {peak} | {note} |")
         lines.append("")
-        print("\n".join(lines[-len(rows) - 4:]), flush=True)
+        print("\n".join(lines[-len(rows) - 4 :]), flush=True)
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written {HERE / 'RESULTS.md'}")
 

@@ -46,19 +46,27 @@ def make_project(target: Path, count: int, seed: int = 2024) -> list[str]:
         text = model.read_text(encoding="utf-8")
         slug = f"BEN-2024-{number:04d}"
         text = re.sub(r"^slug: .*$", f"slug: {slug}", text, count=1, flags=re.M)
-        text = re.sub(r'^title: "?(.*?)"?$', lambda m: f'title: "{m[1]} ({number})"', text,
-                      count=1, flags=re.M)
+        text = re.sub(
+            r'^title: "?(.*?)"?$',
+            lambda m, n=number: f'title: "{m[1]} ({n})"',
+            text,
+            count=1,
+            flags=re.M,
+        )
         text = re.sub(r"^see_also:\n(  - .*\n)+", "", text, flags=re.M)
         extra = rng.choice((0, 0, 1, 2, 3))
         additions = []
         for _ in range(extra):
             additions.append("\n\n".join(rng.sample(PARAGRAPHS, 2)))
         if extra >= 2:
-            rows = "\n".join(f"| Séance {i} | {rng.randint(8, 40)} | {rng.randint(2, 9)} h |"
-                             for i in range(1, 7))
+            rows = "\n".join(
+                f"| Séance {i} | {rng.randint(8, 40)} | {rng.randint(2, 9)} h |"
+                for i in range(1, 7)
+            )
             additions.append("| Étape | Participants | Durée |\n|---|---|---|\n" + rows)
-            additions.append("\n".join(f"- point d'étape n° {i} validé en comité" for i in
-                                       range(1, 5)))
+            additions.append(
+                "\n".join(f"- point d'étape n° {i} validé en comité" for i in range(1, 5))
+            )
         if additions:
             text = text.replace("## Objectifs", "\n\n".join(additions) + "\n\n## Objectifs", 1)
         (out / f"{slug.lower()}.md").write_text(text, encoding="utf-8")
