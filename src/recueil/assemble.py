@@ -27,9 +27,11 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from .archival import PDF_VARIANT, claim_pdfa
 from .cache import RenderCache, digest, versions
 from .collection import Collection, Group
 from .diagnostics import Diagnostic, Level, error
+from .edition import Edition
 from .markup import GOTO, MarkupOptions, to_html
 from .project import Project
 from .render import RenderResult, render_pdf
@@ -221,9 +223,12 @@ class Assembler:
         renders: Mapping[str, RenderResult],
         kind_labels: Mapping[str, str],
         cache: RenderCache | None = None,
+        edition: Edition | None = None,
     ):
         self.project = project
         self.cache = cache
+        #: set for an edition: label and date on the colophon, PDF/A output
+        self.edition = edition
         self.collection = collection
         self.groups = list(groups)
         self.renders = renders
@@ -277,6 +282,7 @@ class Assembler:
             if grouping == "theme"
             else list(self.project.themes),
             "sheet_count": len(self.sheets),
+            "edition": self.edition,
             "pages": pages,
             "group_pages": group_pages,
             "part_pages": part_pages,
@@ -294,7 +300,14 @@ class Assembler:
         After one sheet is edited without changing its page count, the frame and the overlay
         are the same documents as before: they come from the cache and only the merge runs.
         """
-        key = digest("document", repr(sorted(versions().items())), self.collection.source, html)
+        options = {"pdf_variant": PDF_VARIANT} if self.edition else {}
+        key = digest(
+            "document",
+            repr(sorted(versions().items())),
+            self.collection.source,
+            html,
+            repr(options),
+        )
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -304,6 +317,7 @@ class Assembler:
             project_dir=self.project.root,
             style_dirs=self.project.style_dirs,
             rel=self.collection.source,
+            options=options,
         )
         if self.cache is not None:
             self.cache.put(key, result)
@@ -438,7 +452,7 @@ class Assembler:
         _relink(writer, names)
         self._outline(writer, plan, readers)
         _labels(writer, plan)
-        self._metadata(writer)
+        self._metadata(writer, frame_reader)
         output = io.BytesIO()
         writer.write(output)
         return output.getvalue()
@@ -484,12 +498,27 @@ class Assembler:
             title, page = entry
             writer.add_outline_item(title=title, page_number=start + page, parent=item)
 
-    def _metadata(self, writer: PdfWriter) -> None:
+    def _metadata(self, writer: PdfWriter, frame: PdfReader) -> None:
         meta = self.collection.meta
         date: dt.date = meta["date"]
         keywords = sorted(
             {t.label for t in self.project.themes if any(g.key == t.code for g in self.groups)}
         )
+        if self.edition is not None:
+            claim_pdfa(
+                writer,
+                frame,
+                title=meta["title"],
+                authors=[meta["colophon"]["publisher"]],
+                subject=meta.get("subtitle", meta["title"]),
+                keywords=", ".join(keywords),
+                language=self.project.settings.language,
+                date=self.edition.date,
+            )
+            identity = (meta["title"], self.edition.version, str(self.edition.date))
+            digest = hashlib.sha256(repr(identity).encode()).digest()[:16]
+            writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+            return
         writer.add_metadata(
             {
                 "/Title": meta["title"],

@@ -22,6 +22,7 @@ from .collection import (
 )
 from .corpus import Corpus
 from .diagnostics import Diagnostic, Level, error
+from .edition import Edition
 from .project import Project
 from .publish import write_atomic
 from .render import RenderResult
@@ -144,6 +145,7 @@ def prepare_collection(
         repr(project.settings),
         repr(project.themes),
         repr([(s.slug, s.meta.get("territory"), s.meta.get("keywords")) for s in chosen]),
+        repr(renderer.edition),
     )
     return Prepared(collection, groups, renders, key), diagnostics
 
@@ -161,7 +163,10 @@ def _tree_hash(folder: Path) -> str:
 
 
 def assemble_collection(
-    project: Project, prepared: Prepared, cache: RenderCache | None = None
+    project: Project,
+    prepared: Prepared,
+    cache: RenderCache | None = None,
+    edition: Edition | None = None,
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
     """Assemble a prepared collection (generated parts reused from ``cache`` when unchanged)."""
     assembler = Assembler(
@@ -171,6 +176,7 @@ def assemble_collection(
         prepared.renders,
         _kind_labels(project),
         cache,
+        edition,
     )
     assembled = assembler.assemble()
     if any(d.level is Level.ERROR for d in assembled.diagnostics):
@@ -185,7 +191,7 @@ def build_collection(
     prepared, diagnostics = prepare_collection(project, corpus, collection, renderer)
     if prepared is None:
         return None, diagnostics
-    result, found = assemble_collection(project, prepared, renderer.cache)
+    result, found = assemble_collection(project, prepared, renderer.cache, renderer.edition)
     return result, diagnostics + found
 
 

@@ -14,9 +14,11 @@ import jinja2
 from jinja2 import meta
 from markupsafe import Markup
 
+from .archival import PDF_VARIANT
 from .cache import RenderCache, digest, versions
 from .corpus import Corpus, typography_options
 from .diagnostics import Diagnostic, Level
+from .edition import Edition
 from .markup import Fragment, MarkupOptions, sheet_anchor, to_html
 from .project import Project
 from .render import RenderResult, render_pdf
@@ -28,9 +30,17 @@ from .template import make_environment, render_page, template_error
 class SheetRenderer:
     """Turns sheets into HTML pages and PDFs for one project (one Jinja environment, reused)."""
 
-    def __init__(self, project: Project, corpus: Corpus, cache: RenderCache | None = None):
+    def __init__(
+        self,
+        project: Project,
+        corpus: Corpus,
+        cache: RenderCache | None = None,
+        edition: Edition | None = None,
+    ):
         self.project = project
         self.cache = cache
+        #: set when rendering for an edition: label in the footer, PDF/A output
+        self.edition = edition
         self._template_hashes: dict[str, str] = {}
         self.corpus = corpus
         self.sheets = corpus.by_slug()
@@ -71,6 +81,7 @@ class SheetRenderer:
             "anchor": sheet_anchor(sheet.slug),
             "sheets": {slug: other.meta for slug, other in self.sheets.items()},
             "sheet_dir": self.project.relative(sheet.path.parent),
+            "edition": self.edition,
         }
         try:
             return render_page(self.env, kind.template, context), fragment.diagnostics
@@ -99,7 +110,12 @@ class SheetRenderer:
             repr(themes),
             repr(references),
             repr(linked),
+            *((repr(self.edition), PDF_VARIANT) if self.edition else ()),
         )
+
+    def pdf_options(self) -> dict[str, Any]:
+        """WeasyPrint options: PDF/A for editions, WeasyPrint's defaults otherwise."""
+        return {"pdf_variant": PDF_VARIANT} if self.edition else {}
 
     def template_hash(self, name: str) -> str:
         """Hash of a template and of every template it extends, includes or imports."""
@@ -149,6 +165,7 @@ class SheetRenderer:
             base_path=self.project.relative(sheet.path.parent) + "/",
             image_cache=self.image_cache,
             shared_styles=True,
+            options=self.pdf_options(),
         )
         self.layouts += 1
         result = replace(result, diagnostics=diagnostics + result.diagnostics)
@@ -179,7 +196,7 @@ class SheetRenderer:
         if overlay is None:
             overlay = render_page_numbers(self.project, self.env, result.page_count)
             self.overlays[result.page_count] = overlay
-        return finish_standalone(result.pdf, overlay)
+        return finish_standalone(result.pdf, overlay, archival=self.edition is not None)
 
 
 def _markup(html: str) -> Markup:

@@ -15,6 +15,7 @@ import jinja2
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
+from .archival import mark_pdfa_header
 from .markup import GOTO
 from .project import Project
 from .render import render_pdf
@@ -39,8 +40,12 @@ def render_page_numbers(project: Project, env: jinja2.Environment, total: int) -
     ).pdf
 
 
-def finish_standalone(pdf: bytes, overlay: bytes) -> bytes:
-    """Stamp the overlay on each page and point links to other sheets at their PDF files."""
+def finish_standalone(pdf: bytes, overlay: bytes, archival: bool = False) -> bytes:
+    """Stamp the overlay on each page and point links to other sheets at their PDF files.
+
+    With ``archival``, the render is a PDF/A document: cloning keeps its catalog (XMP claim,
+    output intent, language) and information dictionary; only the header needs restoring.
+    """
     reader = PdfReader(io.BytesIO(pdf))
     stamps = PdfReader(io.BytesIO(overlay))
     writer = PdfWriter(clone_from=reader)
@@ -60,6 +65,8 @@ def finish_standalone(pdf: bytes, overlay: bytes) -> bytes:
                         NameObject("/D"): ArrayObject([NumberObject(0), NameObject("/Fit")]),
                     }
                 )
+    if archival:
+        mark_pdfa_header(writer)
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
