@@ -474,6 +474,9 @@ def new(project_dir: Path, kind_name: str, title: str, slug: str | None) -> None
     click.echo(project.relative(path))
 
 
+from . import cli_edition  # noqa: E402, F401  (registers `recueil edition …` on main)
+
+
 def run() -> None:
     """Console entry point: Ctrl-C ends with a short message and exit code 130, no traceback.
 

@@ -52,6 +52,11 @@ class Project:
         """Folder receiving the outputs."""
         return self.root / self.settings.build_dir
 
+    @property
+    def editions_dir(self) -> Path:
+        """Archive folder of the published editions."""
+        return self.root / self.settings.editions_dir
+
     def theme(self, code: str) -> Theme:
         """The theme with that code (codes are validated when sheets load)."""
         return next(t for t in self.themes if t.code == code)

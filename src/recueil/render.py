@@ -36,6 +36,26 @@ class RenderResult:
     dependencies: tuple[str, ...] = ()
 
 
+class ImageCache(dict):  # type: ignore[type-arg]
+    """WeasyPrint's image cache, shared by the renders of a process, noting what each one used.
+
+    WeasyPrint looks an image up by URL (``url in cache``) before fetching it; an image found
+    there never reaches the fetcher, so without this the second sheet showing a picto would not
+    record the picto among its dependencies, and editing the picto would leave its cached
+    render stale.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        if found and isinstance(key, str):
+            self.used.add(key)
+        return found
+
+
 class _Capture(logging.Handler):
     """Collects WeasyPrint's warnings and errors during one render."""
 
@@ -71,6 +91,8 @@ def render_pdf(
     previous_propagate = _WEASYPRINT_LOGGER.propagate
     _WEASYPRINT_LOGGER.propagate = False
     style_dependencies: tuple[str, ...] = ()
+    if isinstance(image_cache, ImageCache):
+        image_cache.used.clear()
     try:
         stylesheets: list[CSS] = []
         font_config = FontConfiguration()
@@ -104,7 +126,10 @@ def render_pdf(
         )
         for record in capture.records
     ]
-    dependencies = tuple(sorted({str(path) for path in fetcher.served} | set(style_dependencies)))
+    served = set(fetcher.served)
+    if isinstance(image_cache, ImageCache):
+        served |= {p for p in map(fetcher.resolve, image_cache.used) if p is not None}
+    dependencies = tuple(sorted({str(path) for path in served} | set(style_dependencies)))
     return RenderResult(pdf, len(document.pages), anchors, diagnostics, dependencies)
 
 

@@ -15,13 +15,13 @@ from jinja2 import meta
 from markupsafe import Markup
 
 from .archival import PDF_VARIANT
-from .cache import RenderCache, digest, versions
+from .cache import FileHashes, RenderCache, digest, versions
 from .corpus import Corpus, typography_options
 from .diagnostics import Diagnostic, Level
 from .edition import Edition
 from .markup import Fragment, MarkupOptions, sheet_anchor, to_html
 from .project import Project
-from .render import RenderResult, render_pdf
+from .render import ImageCache, RenderResult, render_pdf
 from .sheet import Sheet
 from .standalone import finish_standalone, render_page_numbers
 from .template import make_environment, render_page, template_error
@@ -42,12 +42,14 @@ class SheetRenderer:
         #: set when rendering for an edition: label in the footer, PDF/A output
         self.edition = edition
         self._template_hashes: dict[str, str] = {}
+        #: SHA-256 of files renders read, computed once per renderer
+        self.file_hash = FileHashes()
         self.corpus = corpus
         self.sheets = corpus.by_slug()
         self.env = make_environment(
             project.template_dirs, project.settings.language, typography_options(project)
         )
-        self.image_cache: dict[str, Any] = {}
+        self.image_cache = ImageCache()
         self.renders: dict[str, tuple[str, RenderResult, list[Diagnostic], bytes | None]] = {}
         self.overlays: dict[int, bytes] = {}
         #: how many sheets this renderer actually laid out (tests count them)
@@ -88,8 +90,13 @@ class SheetRenderer:
         except jinja2.TemplateError as exc:
             return "", [*fragment.diagnostics, template_error(exc, sheet.rel)]
 
-    def key(self, sheet: Sheet) -> str:
-        """Cache key: everything known before rendering that shapes this sheet's PDF."""
+    def key(self, sheet: Sheet, edition: bool = True) -> str:
+        """Cache key: everything known before rendering that shapes this sheet's PDF.
+
+        Without ``edition``, the key leaves out the edition label and PDF variant: what is
+        left is what the sheet looks like, which editions compare to find changed pages.
+        Nothing in it depends on where the project lies on disk.
+        """
         kind = self.project.kinds[sheet.kind]
         codes = [sheet.meta.get("theme"), *sheet.meta.get("secondary_themes", [])]
         themes = [self.project.theme(code) for code in codes if code]
@@ -110,8 +117,16 @@ class SheetRenderer:
             repr(themes),
             repr(references),
             repr(linked),
-            *((repr(self.edition), PDF_VARIANT) if self.edition else ()),
+            *((repr(self.edition), PDF_VARIANT) if self.edition and edition else ()),
         )
+
+    def look(self, sheet: Sheet, result: RenderResult) -> str:
+        """Fingerprint of what the sheet looks like: its inputs and the files its render read.
+
+        Two renders with the same look print the same pages, whatever the edition label.
+        """
+        files = sorted(self.file_hash(path) for path in result.dependencies)
+        return digest(self.key(sheet, edition=False), *files)
 
     def pdf_options(self) -> dict[str, Any]:
         """WeasyPrint options: PDF/A for editions, WeasyPrint's defaults otherwise."""
@@ -122,8 +137,8 @@ class SheetRenderer:
         if name not in self._template_hashes:
             loader = self.env.loader
             assert loader is not None
-            source, filename, _ = loader.get_source(self.env, name)
-            parts = [filename or name, source]
+            source, _, _ = loader.get_source(self.env, name)
+            parts = [name, source]
             for child in sorted(
                 n for n in meta.find_referenced_templates(self.env.parse(source)) if n
             ):
@@ -187,6 +202,9 @@ class SheetRenderer:
 
     def render(self, sheet: Sheet) -> tuple[RenderResult | None, list[Diagnostic]]:
         """The sheet's render (laid out only if neither remembered nor cached)."""
+        remembered = self.renders.get(sheet.slug)
+        if remembered is not None and remembered[0] == sheet.source_hash:
+            return remembered[1], remembered[2]  # no need to stamp its standalone PDF again
         result, diagnostics, _, _ = self.produce(sheet)
         return result, diagnostics
 

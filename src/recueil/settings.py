@@ -75,6 +75,13 @@ class Settings:
     )
     content_dir: str = field(default="content", metadata=_doc("Folder holding the sources."))
     build_dir: str = field(default="build", metadata=_doc("Folder receiving the outputs."))
+    editions_dir: str = field(
+        default="build/editions",
+        metadata=_doc(
+            "Archive folder of the editions (one sub-folder per version); `recueil clean` "
+            "never deletes it."
+        ),
+    )
     max_file_bytes: int = field(
         default=2_000_000, metadata=_doc("Largest source file accepted, in bytes.", "integer", 1)
     )

@@ -10,6 +10,7 @@ its links to other sheets, written as virtual ``goto/`` URIs, become remote go-t
 from __future__ import annotations
 
 import io
+import logging
 
 import jinja2
 from pypdf import PdfReader, PdfWriter
@@ -20,6 +21,15 @@ from .markup import GOTO
 from .project import Project
 from .render import render_pdf
 from .template import render_page
+
+
+def _not_trailer_size(record: logging.LogRecord) -> bool:
+    """pypdf warns when cloning a document needs more objects than the source's trailer
+    counted (WeasyPrint's PDF/A documents do): the output is sound, the warning is noise."""
+    return "exceeds defined trailer size" not in record.getMessage()
+
+
+logging.getLogger("pypdf._writer").addFilter(_not_trailer_size)
 
 
 def render_page_numbers(project: Project, env: jinja2.Environment, total: int) -> bytes:
