@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
-from .build import Corpus, Limits, SheetOutcome, SheetRenderer, build_sheets, load_corpus
+from .build import Corpus, SheetOutcome, SheetRenderer, build_sheets, load_corpus
 from .bundle import (
     adhoc_collection,
     assemble_collection,
@@ -27,81 +27,30 @@ from .bundle import (
     up_to_date,
 )
 from .cache import RenderCache
+from .cli_common import (
+    EXIT_CONTENT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Progress,
+    _count,
+    _limits,
+    _open,
+    _show,
+    project_option,
+)
+from .cli_edition import edition
 from .collection import Collection
 from .diagnostics import Diagnostic, Level
-from .project import CACHE_DIR, Project, load_project
+from .project import CACHE_DIR, Project
 from .publish import clean_outputs, write_atomic
 from .scaffold import new_source, slug_from_title
 from .sheet import Sheet
-from .workers import default_jobs
-
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
-
-
-def project_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Every command takes --project DIR (default: the current folder)."""
-    return click.option(
-        "--project",
-        "project_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
-        show_default=True,
-        help="Project folder.",
-    )(function)
-
-
-EXIT_INTERRUPTED = 130
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="recueil")
 def main() -> None:
     """recueil: Markdown sheets to print-ready PDF sheets and collections."""
-
-
-def _open(project_dir: Path) -> tuple[Project, list[Diagnostic]]:
-    if not project_dir.is_dir():
-        raise click.UsageError(f"project folder '{project_dir}' does not exist")
-    return load_project(project_dir)
-
-
-def _show(diagnostics: Iterable[Diagnostic]) -> None:
-    for diagnostic in sorted(set(diagnostics), key=_sort_key):
-        colour = "red" if diagnostic.level is Level.ERROR else "yellow"
-        click.secho(diagnostic.format(), fg=colour, err=True)
-
-
-def _sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
-    return (d.path, d.line or 0, d.column or 0, d.message)
-
-
-def _count(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
-    items = set(diagnostics)
-    errors = sum(1 for d in items if d.level is Level.ERROR)
-    return errors, len(items) - errors
-
-
-class Progress:
-    """Count, current sheet and elapsed time on stderr; one line per sheet when not a terminal."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.started = time.perf_counter()
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, index: int, total: int, sheet: Sheet) -> None:
-        if self.quiet:
-            return
-        elapsed = time.perf_counter() - self.started
-        line = f"[{index + 1}/{total}] {sheet.slug}  {elapsed:5.1f} s"
-        if self.tty:
-            click.echo(f"\r\033[K{line}", nl=False, err=True)
-        else:
-            click.echo(line, err=True)
-
-    def done(self) -> None:
-        if self.tty and not self.quiet:
-            click.echo("\r\033[K", nl=False, err=True)
 
 
 def _summary(
@@ -142,14 +91,6 @@ def render_options(function: Callable[..., Any]) -> Callable[..., Any]:
 def _renderer(project: Project, corpus: Corpus, no_cache: bool) -> SheetRenderer:
     cache = None if no_cache else RenderCache(project.build_dir / CACHE_DIR / "renders")
     return SheetRenderer(project, corpus, cache)
-
-
-def _limits(project: Project, jobs: int | None) -> Limits:
-    return Limits(
-        jobs=jobs or default_jobs(),
-        timeout=project.settings.render_timeout,
-        memory_mb=project.settings.render_memory_mb,
-    )
 
 
 @main.command()
@@ -474,7 +415,7 @@ def new(project_dir: Path, kind_name: str, title: str, slug: str | None) -> None
     click.echo(project.relative(path))
 
 
-from . import cli_edition  # noqa: E402, F401  (registers `recueil edition …` on main)
+main.add_command(edition)
 
 
 def run() -> None:
@@ -485,11 +426,12 @@ def run() -> None:
     """
     try:
         main(standalone_mode=False)
-    except KeyboardInterrupt:
-        click.echo("interrupted: finished sheets are kept and cached", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except click.exceptions.Abort:
-        click.echo("interrupted: finished sheets are kept and cached", err=True)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo(
+            "interrupted: finished sheets are kept and cached; nothing half-written is left "
+            "(an unfinished edition is not published)",
+            err=True,
+        )
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()

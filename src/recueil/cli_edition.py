@@ -17,14 +17,14 @@ import click
 
 from .archive import Archive, ArchiveError, fingerprint, verify
 from .changes import as_text, compare
-from .cli import EXIT_CONTENT, EXIT_OK, Progress, _limits, _open, _show, main, project_option
+from .cli_common import EXIT_CONTENT, EXIT_OK, Progress, _limits, _open, _show, project_option
 from .edition import Edition, check_version, default_date
 from .editions import EditionRequest, create_edition
 from .project import Project
 from .reproduce import rebuild_check
 
 
-@main.group()
+@click.group()
 def edition() -> None:
     """Publish immutable, verifiable PDF/A editions and compare them."""
 

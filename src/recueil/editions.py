@@ -39,6 +39,7 @@ from .corpus import Corpus, load_corpus
 from .diagnostics import Diagnostic, Level, error
 from .edition import Edition
 from .project import CACHE_DIR, Project
+from .publish import output_holding_editions
 from .renderer import SheetRenderer
 from .sheet import Sheet
 
@@ -87,6 +88,11 @@ def create_edition(
     Raises ArchiveError when the version exists already or a collection name is unknown.
     """
     version = request.edition.version
+    holder = output_holding_editions(project)
+    if holder is not None and archive.folder.resolve() == project.editions_dir.resolve():
+        raise ArchiveError(
+            f"editions_dir lies inside {holder}, which `recueil clean` deletes: choose another"
+        )
     with archive.lock(on_wait):
         if archive.path(version).exists() or archive.path(version).is_symlink():
             raise ArchiveError(

@@ -47,6 +47,20 @@ def _fsync_dir(folder: Path) -> None:
         os.close(descriptor)
 
 
+def output_holding_editions(project: Project) -> Path | None:
+    """The build output folder the editions archive lies in, if any (then clean would delete it).
+
+    Editions belong beside the outputs (``build/editions``), never inside ``build/sheets``,
+    ``build/collections`` or the cache.
+    """
+    archive = project.editions_dir.resolve()
+    for name in BUILD_OUTPUTS:
+        target = (project.build_dir / name).resolve()
+        if archive == target or archive.is_relative_to(target):
+            return target
+    return None
+
+
 def clean_outputs(project: Project) -> list[Path]:
     """Delete the build outputs and caches, refusing anything that could hold sources.
 
@@ -58,6 +72,9 @@ def clean_outputs(project: Project) -> list[Path]:
     content = project.content_dir.resolve()
     if build == root or root.is_relative_to(build) or content.is_relative_to(build):
         raise ValueError(f"refusing to clean {build}: it contains the project's sources")
+    holder = output_holding_editions(project)
+    if holder is not None:
+        raise ValueError(f"refusing to clean {holder}: it holds the editions (editions_dir)")
     removed = []
     for name in BUILD_OUTPUTS:
         target = build / name

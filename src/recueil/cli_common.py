@@ -1,0 +1,87 @@
+"""What every command shares: exit codes, --project, reading the project, showing problems."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .build import Limits
+from .diagnostics import Diagnostic, Level
+from .project import Project, load_project
+from .sheet import Sheet
+from .workers import default_jobs
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def project_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Every command takes --project DIR (default: the current folder)."""
+    return click.option(
+        "--project",
+        "project_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="Project folder.",
+    )(function)
+
+
+EXIT_INTERRUPTED = 130
+
+
+def _open(project_dir: Path) -> tuple[Project, list[Diagnostic]]:
+    if not project_dir.is_dir():
+        raise click.UsageError(f"project folder '{project_dir}' does not exist")
+    return load_project(project_dir)
+
+
+def _show(diagnostics: Iterable[Diagnostic]) -> None:
+    for diagnostic in sorted(set(diagnostics), key=_sort_key):
+        colour = "red" if diagnostic.level is Level.ERROR else "yellow"
+        click.secho(diagnostic.format(), fg=colour, err=True)
+
+
+def _sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    return (d.path, d.line or 0, d.column or 0, d.message)
+
+
+def _count(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
+    items = set(diagnostics)
+    errors = sum(1 for d in items if d.level is Level.ERROR)
+    return errors, len(items) - errors
+
+
+class Progress:
+    """Count, current sheet and elapsed time on stderr; one line per sheet when not a terminal."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.started = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, index: int, total: int, sheet: Sheet) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.started
+        line = f"[{index + 1}/{total}] {sheet.slug}  {elapsed:5.1f} s"
+        if self.tty:
+            click.echo(f"\r\033[K{line}", nl=False, err=True)
+        else:
+            click.echo(line, err=True)
+
+    def done(self) -> None:
+        if self.tty and not self.quiet:
+            click.echo("\r\033[K", nl=False, err=True)
+
+
+def _limits(project: Project, jobs: int | None) -> Limits:
+    return Limits(
+        jobs=jobs or default_jobs(),
+        timeout=project.settings.render_timeout,
+        memory_mb=project.settings.render_memory_mb,
+    )
