@@ -31,6 +31,7 @@ from .cache import RenderCache, digest, versions
 from .collection import Collection, Group
 from .diagnostics import Diagnostic, Level, error
 from .markup import GOTO, MarkupOptions, to_html
+from .printshop import PrintShop, finish_for_print, with_print_styles
 from .project import Project
 from .render import RenderResult, render_pdf
 from .sheet import Sheet
@@ -221,8 +222,11 @@ class Assembler:
         renders: Mapping[str, RenderResult],
         kind_labels: Mapping[str, str],
         cache: RenderCache | None = None,
+        print_shop: PrintShop | None = None,
     ):
         self.project = project
+        #: set for the printer's variant: generated parts bleed, pages get boxes and marks
+        self.print_shop = print_shop
         self.cache = cache
         self.collection = collection
         self.groups = list(groups)
@@ -288,6 +292,10 @@ class Assembler:
         }
         return render_page(self.env, "collection.html", context)
 
+    def render_parts(self, html: str) -> RenderResult:
+        """Render the generated parts, with edge backgrounds bleeding in the print variant."""
+        return self.render_frame(with_print_styles(html) if self.print_shop else html)
+
     def render_frame(self, html: str) -> RenderResult:
         """Render generated parts (or the overlay), reusing a cached render of the same HTML.
 
@@ -334,11 +342,11 @@ class Assembler:
         """Plan, render the frame with final numbers, interleave, stamp and restore."""
         editorial = self.editorial_html()
         sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
-        frame = self.render_frame(self.frame_html(None, editorial))
+        frame = self.render_parts(self.frame_html(None, editorial))
         counts = self.part_counts(frame)
         plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
         for _ in range(MAX_FRAME_PASSES):
-            frame = self.render_frame(self.frame_html(plan, editorial))
+            frame = self.render_parts(self.frame_html(plan, editorial))
             new_counts = self.part_counts(frame)
             if new_counts == counts:
                 break
@@ -439,6 +447,8 @@ class Assembler:
         self._outline(writer, plan, readers)
         _labels(writer, plan)
         self._metadata(writer)
+        if self.print_shop is not None:
+            finish_for_print(writer, self.print_shop)
         output = io.BytesIO()
         writer.write(output)
         return output.getvalue()
