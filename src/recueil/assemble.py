@@ -365,13 +365,19 @@ class Assembler:
         return CollectionResult(pdf, plan, first, self.diagnostics)
 
     def stamps(self, plan: Plan) -> list[dict[str, Any]]:
-        """What to print on top of each page: page number, footer line, running header."""
+        """What to print on top of each page: page number, footer line, running header.
+
+        In recto-verso the number sits in the outer margin, level with the footer line: a sheet's
+        own footer fills the text width with its resource centre on the left, so a verso number
+        inside the footer would print over it, and sheets are never laid out again to move it.
+        """
         stamps: list[dict[str, Any]] = []
         theme_short = {t.code: t.short for t in self.project.themes}
         colours = {s.slug: g.colour for g in self.groups for s in g.sheets}
         short = {s.slug: theme_short.get(g.key, g.label) for g in self.groups for s in g.sheets}
         index = 0
         unnumbered = {"part-cover", "part-title", "part-back"}
+        recto_verso = bool(self.collection.option("recto_verso", False))
         for slot in plan.slots:
             for offset in range(slot.count):
                 number = label_for(index, plan.front_pages)
@@ -381,6 +387,9 @@ class Assembler:
                     "header": "",
                     "full": False,
                     "colour": "#3D5A80",
+                    # printed double-sided, the number goes on the outer edge: the first page
+                    # is a recto, so even indexes are rectos (right) and odd ones versos (left)
+                    "side": ("recto" if index % 2 == 0 else "verso") if recto_verso else "",
                 }
                 if slot.source == "sheet":
                     stamp.update(
