@@ -246,3 +246,18 @@ def test_bad_print_options(tmp_path: Path, options: str, expected: str) -> None:
     assert expected in result.output
     assert "Traceback" not in result.output
     assert not (root / "build" / "collections" / "essai-imprimeur.pdf").exists()
+
+
+def test_a_collection_named_like_a_print_variant_is_refused(tmp_path: Path) -> None:
+    root = _project_copy(tmp_path, ["occ-2023-005", "ges-2023-104"])
+    folder = root / "collections"
+    (folder / "essai.yaml").write_text(GOOD + "print_shop:\n  bleed_mm: 3\n", encoding="utf-8")
+    (folder / "essai-imprimeur.yaml").write_text(GOOD, encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--project", str(root), "-q"])
+    assert result.exit_code == 1, result.output
+    assert (
+        "essai-imprimeur.yaml: error: this collection would be written over the print-shop "
+        "variant of 'essai'" in result.output
+    )
+    printed = PdfReader(root / "build" / "collections" / "essai-imprimeur.pdf")
+    assert "/BleedBox" in printed.pages[0] and float(printed.pages[0].mediabox[0]) < 0

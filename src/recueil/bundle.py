@@ -43,6 +43,18 @@ def discover_collections(project: Project) -> tuple[list[Collection], list[Diagn
         diagnostics += problems
         if collection is not None:
             found.append(collection)
+    printed = {f"{c.name}{PRINT_SUFFIX}": c for c in found if print_shop_options(c.meta)}
+    for collection in found:
+        if collection.name in printed:
+            diagnostics.append(
+                error(
+                    collection.source,
+                    None,
+                    f"this collection would be written over the print-shop variant of "
+                    f"'{printed[collection.name].name}' ({collection.name}.pdf): rename one",
+                )
+            )
+    found = [c for c in found if c.name not in printed]
     return found, diagnostics
 
 
