@@ -49,13 +49,23 @@ def text_in(page: Any, rect: tuple[float, float, float, float]) -> str:
     return " ".join(r.text.strip() for r in sorted(inside, key=lambda r: (-r.y, r.x)))
 
 
-def footer_number(page: Any) -> str:
-    """The page number printed at the bottom right of a page ('' if none)."""
+def footer_run(page: Any) -> Run | None:
+    """The footer run that is the page number: rightmost, or in the left margin on a verso.
+
+    The number ends the footer line, or in recto-verso sits in the outer margin: on a verso left
+    of the footer's text, which starts at the 17 mm page margin.
+    """
     footer = [r for r in runs(page) if 0 < r.y < 45]
     if not footer:
-        return ""
-    rightmost = max(footer, key=lambda r: r.x)
-    return rightmost.text.split()[-1]
+        return None
+    margin = [r for r in footer if r.x < float(page.trimbox[0]) + 14 * 72 / 25.4]
+    return margin[0] if margin else max(footer, key=lambda r: r.x)
+
+
+def footer_number(page: Any) -> str:
+    """The page number printed at the outer edge of the footer ('' if none)."""
+    run = footer_run(page)
+    return run.text.split()[-1] if run is not None else ""
 
 
 @dataclass(frozen=True)
@@ -100,3 +110,75 @@ def outline_pages(reader: PdfReader) -> list[tuple[int, str, int]]:
 
     walk(reader.outline, 0)
     return result
+
+
+def boxes(page: Any) -> dict[str, tuple[float, float, float, float]]:
+    """MediaBox, BleedBox and TrimBox of a page as written in the file (None when absent)."""
+    found = {}
+    for name in ("/MediaBox", "/BleedBox", "/TrimBox"):
+        value = page.get(name)
+        found[name] = tuple(float(v) for v in value) if value is not None else None
+    return found  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What a page paints with paths, in default user space (PDF units, origin bottom-left).
+
+    ``fills`` are filled rectangles (x0, y0, x1, y1), ``strokes`` stroked straight lines
+    (x0, y0, x1, y1); clipping is ignored, so a fill reaches as far as it was painted.
+    """
+
+    fills: list[tuple[float, float, float, float]]
+    strokes: list[tuple[float, float, float, float]]
+
+
+def drawing(page: Any) -> Drawing:
+    """Follow the page's content stream (q/Q/cm, re, m/l, f/S) and collect fills and strokes."""
+    from pypdf.generic import ContentStream
+
+    def apply(m: list[float], x: float, y: float) -> tuple[float, float]:
+        return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+
+    def times(a: list[float], b: list[float]) -> list[float]:
+        return [
+            a[0] * b[0] + a[1] * b[2],
+            a[0] * b[1] + a[1] * b[3],
+            a[2] * b[0] + a[3] * b[2],
+            a[2] * b[1] + a[3] * b[3],
+            a[4] * b[0] + a[5] * b[2] + b[4],
+            a[4] * b[1] + a[5] * b[3] + b[5],
+        ]
+
+    ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    saved: list[list[float]] = []
+    rects: list[tuple[float, float, float, float]] = []
+    lines: list[tuple[float, float, float, float]] = []
+    point: tuple[float, float] | None = None
+    found = Drawing([], [])
+    for operands, operator in ContentStream(page.get_contents(), page.pdf).operations:
+        if operator == b"q":
+            saved.append(ctm)
+        elif operator == b"Q":
+            ctm = saved.pop() if saved else ctm
+        elif operator == b"cm":
+            ctm = times([float(v) for v in operands], ctm)
+        elif operator == b"re":
+            x, y, w, h = (float(v) for v in operands)
+            (ax, ay), (bx, by) = apply(ctm, x, y), apply(ctm, x + w, y + h)
+            rects.append((min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+        elif operator == b"m":
+            point = apply(ctm, float(operands[0]), float(operands[1]))
+        elif operator == b"l" and point is not None:
+            end = apply(ctm, float(operands[0]), float(operands[1]))
+            lines.append((*point, *end))
+            point = end
+        elif operator in (b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"):
+            found.fills.extend(rects)
+            rects, lines = [], []
+        elif operator == b"S":
+            found.strokes.extend(lines)
+            rects, lines = [], []
+        elif operator == b"n":
+            rects, lines = [], []
+    return found

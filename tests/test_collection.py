@@ -22,9 +22,10 @@ from recueil.project import load_project
 from recueil.render import render_pdf
 
 sys.path.insert(0, str(Path(__file__).parent))
-from pdfinspect import footer_number, internal_links, outline_pages
+from pdfinspect import footer_number, footer_run, internal_links, outline_pages
 
 REPO = Path(__file__).resolve().parents[1]
+MM = 72 / 25.4
 
 
 def normalise(text: str) -> str:
@@ -50,6 +51,37 @@ def national() -> tuple[PdfReader, list, object]:
     sheets = [s for s in corpus.sheets if s.kind == "experience"]
     assert renderer.layouts == len(sheets)  # each sheet laid out exactly once
     return PdfReader(io.BytesIO(result.pdf)), sheets, project
+
+
+def test_page_numbers_on_the_outer_edge_in_recto_verso(national) -> None:
+    """Rectos (odd numbers) carry their number on the right half, versos on the left half."""
+    reader, _, _ = national
+    numbered = 0
+    for index, page in enumerate(reader.pages):
+        run = footer_run(page)
+        if run is None or not re.fullmatch(r"\d+|[ivxlc]+", run.text.strip()):
+            continue
+        numbered += 1
+        width = float(page.trimbox[2])
+        if index % 2 == 0:
+            assert run.x > width / 2 + 200, (index, run)
+        else:
+            assert run.x < width / 2 - 200, (index, run)
+        # in the outer margin, beyond the footer's own text (which starts at the 17 mm margin)
+        assert run.x < 17 * MM or run.x > width - 17 * MM, (index, run)
+    assert numbered > 0.7 * len(reader.pages)  # all but cover, title, back cover and blanks
+
+
+def test_page_numbers_stay_on_the_right_without_recto_verso(tmp_path: Path) -> None:
+    root = _project_copy(tmp_path, ["occ-2023-005", "ges-2023-104", "hdf-2022-003"])
+    (root / "collections" / "essai.yaml").write_text(GOOD, encoding="utf-8")
+    result = CliRunner().invoke(main, ["collection", "essai", "--project", str(root)])
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(root / "build" / "collections" / "essai.pdf")
+    assert not (root / "build" / "collections" / "essai-imprimeur.pdf").exists()
+    numbers = [footer_run(page) for page in reader.pages]
+    verso = [run for index, run in enumerate(numbers) if run is not None and index % 2 == 1]
+    assert verso and all(run.x > 595.28 / 2 for run in verso)
 
 
 def first_page_of(reader: PdfReader, texts: list[str], label: str, slug: str) -> int:

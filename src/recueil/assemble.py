@@ -33,6 +33,7 @@ from .collection import Collection, Group
 from .diagnostics import Diagnostic, Level, error
 from .edition import Edition
 from .markup import GOTO, MarkupOptions, to_html
+from .printshop import PrintShop, finish_for_print, with_print_styles
 from .project import Project
 from .render import RenderResult, render_pdf
 from .sheet import Sheet
@@ -223,9 +224,12 @@ class Assembler:
         renders: Mapping[str, RenderResult],
         kind_labels: Mapping[str, str],
         cache: RenderCache | None = None,
+        print_shop: PrintShop | None = None,
         edition: Edition | None = None,
     ):
         self.project = project
+        #: set for the printer's variant: generated parts bleed, pages get boxes and marks
+        self.print_shop = print_shop
         self.cache = cache
         #: set for an edition: label and date on the colophon, PDF/A output
         self.edition = edition
@@ -294,6 +298,10 @@ class Assembler:
         }
         return render_page(self.env, "collection.html", context)
 
+    def render_parts(self, html: str) -> RenderResult:
+        """Render the generated parts, with edge backgrounds bleeding in the print variant."""
+        return self.render_frame(with_print_styles(html) if self.print_shop else html)
+
     def render_frame(self, html: str) -> RenderResult:
         """Render generated parts (or the overlay), reusing a cached render of the same HTML.
 
@@ -348,11 +356,11 @@ class Assembler:
         """Plan, render the frame with final numbers, interleave, stamp and restore."""
         editorial = self.editorial_html()
         sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
-        frame = self.render_frame(self.frame_html(None, editorial))
+        frame = self.render_parts(self.frame_html(None, editorial))
         counts = self.part_counts(frame)
         plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
         for _ in range(MAX_FRAME_PASSES):
-            frame = self.render_frame(self.frame_html(plan, editorial))
+            frame = self.render_parts(self.frame_html(plan, editorial))
             new_counts = self.part_counts(frame)
             if new_counts == counts:
                 break
@@ -371,13 +379,19 @@ class Assembler:
         return CollectionResult(pdf, plan, first, self.diagnostics)
 
     def stamps(self, plan: Plan) -> list[dict[str, Any]]:
-        """What to print on top of each page: page number, footer line, running header."""
+        """What to print on top of each page: page number, footer line, running header.
+
+        In recto-verso the number sits in the outer margin, level with the footer line: a sheet's
+        own footer fills the text width with its resource centre on the left, so a verso number
+        inside the footer would print over it, and sheets are never laid out again to move it.
+        """
         stamps: list[dict[str, Any]] = []
         theme_short = {t.code: t.short for t in self.project.themes}
         colours = {s.slug: g.colour for g in self.groups for s in g.sheets}
         short = {s.slug: theme_short.get(g.key, g.label) for g in self.groups for s in g.sheets}
         index = 0
         unnumbered = {"part-cover", "part-title", "part-back"}
+        recto_verso = bool(self.collection.option("recto_verso", False))
         for slot in plan.slots:
             for offset in range(slot.count):
                 number = label_for(index, plan.front_pages)
@@ -387,6 +401,9 @@ class Assembler:
                     "header": "",
                     "full": False,
                     "colour": "#3D5A80",
+                    # printed double-sided, the number goes on the outer edge: the first page
+                    # is a recto, so even indexes are rectos (right) and odd ones versos (left)
+                    "side": ("recto" if index % 2 == 0 else "verso") if recto_verso else "",
                 }
                 if slot.source == "sheet":
                     stamp.update(
@@ -453,6 +470,8 @@ class Assembler:
         self._outline(writer, plan, readers)
         _labels(writer, plan)
         self._metadata(writer, frame_reader)
+        if self.print_shop is not None:
+            finish_for_print(writer, self.print_shop)
         output = io.BytesIO()
         writer.write(output)
         return output.getvalue()

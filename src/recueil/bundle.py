@@ -23,10 +23,14 @@ from .collection import (
 from .corpus import Corpus
 from .diagnostics import Diagnostic, Level, error
 from .edition import Edition
+from .printshop import VARIANT, print_shop_options
 from .project import Project
 from .publish import write_atomic
 from .render import RenderResult
 from .renderer import SheetRenderer
+
+#: the print-shop PDF is NAME-imprimeur.pdf, beside NAME.pdf
+PRINT_SUFFIX = "-imprimeur"
 
 
 def discover_collections(project: Project) -> tuple[list[Collection], list[Diagnostic]]:
@@ -40,6 +44,18 @@ def discover_collections(project: Project) -> tuple[list[Collection], list[Diagn
         diagnostics += problems
         if collection is not None:
             found.append(collection)
+    printed = {f"{c.name}{PRINT_SUFFIX}": c for c in found if print_shop_options(c.meta)}
+    for collection in found:
+        if collection.name in printed:
+            diagnostics.append(
+                error(
+                    collection.source,
+                    None,
+                    f"this collection would be written over the print-shop variant of "
+                    f"'{printed[collection.name].name}' ({collection.name}.pdf): rename one",
+                )
+            )
+    found = [c for c in found if c.name not in printed]
     return found, diagnostics
 
 
@@ -105,12 +121,22 @@ class Prepared:
     groups: list[Group]
     renders: dict[str, RenderResult]
     key: str
+    #: "" for the screen PDF, printshop.VARIANT for the printer's
+    variant: str = ""
 
 
 def prepare_collection(
-    project: Project, corpus: Corpus, collection: Collection, renderer: SheetRenderer
+    project: Project,
+    corpus: Corpus,
+    collection: Collection,
+    renderer: SheetRenderer,
+    variant: str = "",
 ) -> tuple[Prepared | None, list[Diagnostic]]:
-    """Select and group the sheets and get their renders (reused whenever possible)."""
+    """Select and group the sheets and get their renders (reused whenever possible).
+
+    ``variant`` chooses which render of each sheet goes in: the screen one, or the print-shop
+    one (laid out once per change too, and cached apart).
+    """
     diagnostics = check_references(collection, corpus, project)
     if diagnostics:
         return None, diagnostics
@@ -123,7 +149,7 @@ def prepare_collection(
     groups = group_sheets(collection, chosen, project.themes, _kind_labels(project))
     renders: dict[str, RenderResult] = {}
     for sheet in chosen:
-        result, found = renderer.render(sheet)
+        result, found = renderer.render(sheet, variant)
         diagnostics += found
         if result is None or any(d.level is Level.ERROR for d in found):
             diagnostics.append(
@@ -146,8 +172,9 @@ def prepare_collection(
         repr(project.themes),
         repr([(s.slug, s.meta.get("territory"), s.meta.get("keywords")) for s in chosen]),
         repr(renderer.edition),
+        *((f"variant:{variant}",) if variant else ()),
     )
-    return Prepared(collection, groups, renders, key), diagnostics
+    return Prepared(collection, groups, renders, key, variant), diagnostics
 
 
 def _kind_labels(project: Project) -> dict[str, str]:
@@ -176,6 +203,7 @@ def assemble_collection(
         prepared.renders,
         _kind_labels(project),
         cache,
+        print_shop_options(prepared.collection.meta) if prepared.variant == VARIANT else None,
         edition,
     )
     assembled = assembler.assemble()
@@ -185,10 +213,14 @@ def assemble_collection(
 
 
 def build_collection(
-    project: Project, corpus: Corpus, collection: Collection, renderer: SheetRenderer
+    project: Project,
+    corpus: Corpus,
+    collection: Collection,
+    renderer: SheetRenderer,
+    variant: str = "",
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
     """Render (or reuse) every sheet of the collection, then assemble it."""
-    prepared, diagnostics = prepare_collection(project, corpus, collection, renderer)
+    prepared, diagnostics = prepare_collection(project, corpus, collection, renderer, variant)
     if prepared is None:
         return None, diagnostics
     result, found = assemble_collection(project, prepared, renderer.cache, renderer.edition)
@@ -216,3 +248,15 @@ def record(state: Path, prepared: Prepared, pdf: bytes) -> None:
 def collection_output(project: Project, collection: Collection) -> Path:
     """Where a declared collection is written."""
     return project.build_dir / "collections" / f"{collection.name}.pdf"
+
+
+def variants(collection: Collection) -> tuple[str, ...]:
+    """The PDFs a collection asks for: always the screen one, the printer's when it says so."""
+    return ("", VARIANT) if print_shop_options(collection.meta) else ("",)
+
+
+def variant_output(output: Path, variant: str) -> Path:
+    """The file of a variant, beside the screen PDF: NAME.pdf and NAME-imprimeur.pdf."""
+    if not variant:
+        return output
+    return output.with_name(f"{output.stem}{PRINT_SUFFIX}{output.suffix or '.pdf'}")

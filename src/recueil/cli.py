@@ -25,6 +25,8 @@ from .bundle import (
     prepare_collection,
     record,
     up_to_date,
+    variant_output,
+    variants,
 )
 from .cache import RenderCache
 from .cli_common import (
@@ -125,7 +127,7 @@ def build(project_dir: Path, jobs: int | None, no_cache: bool, quiet: bool, stri
     diagnostics += found
     failed = any(not o.ok for o in outcomes) or any(d.level is Level.ERROR for d in found)
     for collection in collections:
-        failed |= not _build_one(
+        failed |= not _build_variants(
             project,
             corpus,
             collection,
@@ -231,7 +233,7 @@ def sheet(
     sys.exit(EXIT_CONTENT if errors or failed or (strict and warnings) else EXIT_OK)
 
 
-def _build_one(
+def _build_variants(
     project: Project,
     corpus: Corpus,
     collection: Collection,
@@ -240,13 +242,38 @@ def _build_one(
     diagnostics: list[Diagnostic],
     quiet: bool,
 ) -> bool:
+    """Build the screen PDF of a collection, then the printer's beside it when it asks for one.
+
+    The print-shop variant is built only when the screen one succeeded: it is the same
+    collection, so its problems would be the same ones reported twice.
+    """
+    for variant in variants(collection):
+        target = variant_output(output, variant)
+        if not _build_one(
+            project, corpus, collection, renderer, target, diagnostics, quiet, variant
+        ):
+            return False
+    return True
+
+
+def _build_one(
+    project: Project,
+    corpus: Corpus,
+    collection: Collection,
+    renderer: SheetRenderer,
+    output: Path,
+    diagnostics: list[Diagnostic],
+    quiet: bool,
+    variant: str = "",
+) -> bool:
     """Build one collection into ``output`` unless it is up to date; False on errors."""
     started = time.perf_counter()
-    prepared, found = prepare_collection(project, corpus, collection, renderer)
+    prepared, found = prepare_collection(project, corpus, collection, renderer, variant)
     diagnostics += found
     if prepared is None:
         return False
-    state = project.build_dir / CACHE_DIR / "collections" / f"{collection.name}.json"
+    name = variant_output(Path(f"{collection.name}.json"), variant).name
+    state = project.build_dir / CACHE_DIR / "collections" / name
     if renderer.cache is not None and up_to_date(state, prepared, output):
         if not quiet:
             click.echo(f"collection {collection.name}: {output} (unchanged)", err=True)
@@ -274,7 +301,8 @@ def _build_one(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Output PDF (default: build/collections/NAME.pdf).",
+    help="Output PDF (default: build/collections/NAME.pdf; the print-shop variant, when the "
+    "collection asks for one, goes beside it as NAME-imprimeur.pdf).",
 )
 @click.option("--theme", "themes", multiple=True, help="Ad-hoc: keep sheets of this theme code.")
 @click.option("--region", "regions", multiple=True, help="Ad-hoc: keep sheets of this region.")
@@ -340,7 +368,7 @@ def collection(
             dt.date.today(),
         )
         target = output
-    ok = _build_one(
+    ok = _build_variants(
         project, corpus, chosen, _renderer(project, corpus, no_cache), target, diagnostics, quiet
     )
     _show(diagnostics)

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .diagnostics import Diagnostic, error
+from .printshop import MAX_BLEED_MM
 from .schema import FieldSpec, ValidationContext, validate_fields
 from .sheet import Sheet
 from .themes import Theme
@@ -54,6 +55,17 @@ COLOPHON_SPECS = (
     FieldSpec("price", "string", help="Price, or 'Ne peut être vendu'"),
     FieldSpec("thanks", "text", help="Remerciements"),
 )
+PRINT_SHOP_SPECS = (
+    FieldSpec(
+        "bleed_mm",
+        "integer",
+        required=True,
+        min=1,
+        max=MAX_BLEED_MM,
+        help="Bleed on each side, in millimetres (printers usually ask for 3)",
+    ),
+    FieldSpec("crop_marks", "boolean", help="Draw crop marks outside the bleed (default: true)"),
+)
 COLLECTION_SPECS = (
     FieldSpec("title", "string", required=True),
     FieldSpec("subtitle", "string"),
@@ -66,6 +78,12 @@ COLLECTION_SPECS = (
     FieldSpec("group_by", "enum", values=("theme", "kind", "none")),
     FieldSpec("order", "enum", values=("title", "territory", "explicit")),
     FieldSpec("recto_verso", "boolean", help="Dividers and sheets start on right-hand pages"),
+    FieldSpec(
+        "print_shop",
+        "object",
+        fields=PRINT_SHOP_SPECS,
+        help="Also build NAME-imprimeur.pdf for the printer: bleed, crop marks",
+    ),
     FieldSpec(
         "indexes", "list", items=FieldSpec("indexes", "enum", values=("territories", "keywords"))
     ),

@@ -20,6 +20,7 @@ from .corpus import Corpus, typography_options
 from .diagnostics import Diagnostic, Level
 from .edition import Edition
 from .markup import Fragment, MarkupOptions, sheet_anchor, to_html
+from .printshop import VARIANT, with_print_styles
 from .project import Project
 from .render import ImageCache, RenderResult, render_pdf
 from .sheet import Sheet
@@ -52,8 +53,11 @@ class SheetRenderer:
         self.image_cache = ImageCache()
         self.renders: dict[str, tuple[str, RenderResult, list[Diagnostic], bytes | None]] = {}
         self.overlays: dict[int, bytes] = {}
-        #: how many sheets this renderer actually laid out (tests count them)
+        #: how many sheets this renderer actually laid out (tests count them), in all and by
+        #: variant ("" is the screen render)
         self.layouts = 0
+        self.variant_layouts: dict[str, int] = {}
+        self.variant_renders: dict[tuple[str, str], tuple[str, RenderResult, list[Diagnostic]]] = {}
 
     def fragment(self, sheet: Sheet) -> Fragment:
         """The sheet's body as sanitised HTML."""
@@ -90,12 +94,14 @@ class SheetRenderer:
         except jinja2.TemplateError as exc:
             return "", [*fragment.diagnostics, template_error(exc, sheet.rel)]
 
-    def key(self, sheet: Sheet, edition: bool = True) -> str:
+    def key(self, sheet: Sheet, variant: str = "", edition: bool = True) -> str:
         """Cache key: everything known before rendering that shapes this sheet's PDF.
 
-        Without ``edition``, the key leaves out the edition label and PDF variant: what is
-        left is what the sheet looks like, which editions compare to find changed pages.
-        Nothing in it depends on where the project lies on disk.
+        The screen render's key has no variant part, so adding variants left every existing
+        cache entry (and every screen PDF) as it was; another variant is another entry.
+        Without ``edition``, the key leaves out the edition label and PDF/A: what is left is
+        what the sheet looks like, which editions compare to find changed pages. Nothing in it
+        depends on where the project lies on disk.
         """
         kind = self.project.kinds[sheet.kind]
         codes = [sheet.meta.get("theme"), *sheet.meta.get("secondary_themes", [])]
@@ -117,6 +123,7 @@ class SheetRenderer:
             repr(themes),
             repr(references),
             repr(linked),
+            *((f"variant:{variant}",) if variant else ()),
             *((repr(self.edition), PDF_VARIANT) if self.edition and edition else ()),
         )
 
@@ -172,6 +179,17 @@ class SheetRenderer:
         html, diagnostics = self.page(sheet)
         if any(d.level is Level.ERROR for d in diagnostics):
             return None, diagnostics, None, False
+        result = self._layout(sheet, html, diagnostics, "")
+        standalone = self.standalone(result)
+        if self.cache is not None:
+            self.cache.put(key, result, standalone)
+        self.remember(sheet, result, result.diagnostics, standalone)
+        return result, result.diagnostics, standalone, False
+
+    def _layout(
+        self, sheet: Sheet, html: str, diagnostics: list[Diagnostic], variant: str
+    ) -> RenderResult:
+        """Lay the page out (the expensive step, counted per variant for tests)."""
         result = render_pdf(
             html,
             project_dir=self.project.root,
@@ -183,12 +201,40 @@ class SheetRenderer:
             options=self.pdf_options(),
         )
         self.layouts += 1
-        result = replace(result, diagnostics=diagnostics + result.diagnostics)
-        standalone = self.standalone(result)
+        self.variant_layouts[variant] = self.variant_layouts.get(variant, 0) + 1
+        return replace(result, diagnostics=diagnostics + result.diagnostics)
+
+    def produce_variant(
+        self, sheet: Sheet, variant: str
+    ) -> tuple[RenderResult | None, list[Diagnostic]]:
+        """The sheet laid out for another medium ("print-shop"), remembered and cached apart.
+
+        The page is the screen page with the variant's stylesheet added; it has no standalone
+        PDF (standalone sheets are for screens). Its own cache key keeps it from ever replacing
+        or invalidating the screen render.
+        """
+        if variant != VARIANT:
+            raise ValueError(f"unknown render variant '{variant}'")
+        remembered = self.variant_renders.get((sheet.slug, variant))
+        if remembered is not None and remembered[0] == sheet.source_hash:
+            return remembered[1], remembered[2]
+        key = self.key(sheet, variant) if self.cache is not None else ""
+        hit = self.cache.get(key) if self.cache is not None else None
+        if hit is not None:
+            self.variant_renders[(sheet.slug, variant)] = (sheet.source_hash, hit[0], hit[1])
+            return hit[0], hit[1]
+        html, diagnostics = self.page(sheet)
+        if any(d.level is Level.ERROR for d in diagnostics):
+            return None, diagnostics
+        result = self._layout(sheet, with_print_styles(html), diagnostics, variant)
         if self.cache is not None:
-            self.cache.put(key, result, standalone)
-        self.remember(sheet, result, result.diagnostics, standalone)
-        return result, result.diagnostics, standalone, False
+            self.cache.put(key, result)
+        self.variant_renders[(sheet.slug, variant)] = (
+            sheet.source_hash,
+            result,
+            result.diagnostics,
+        )
+        return result, result.diagnostics
 
     def remember(
         self,
@@ -200,8 +246,12 @@ class SheetRenderer:
         """Keep a render for the rest of the build (also used for renders done by workers)."""
         self.renders[sheet.slug] = (sheet.source_hash, result, diagnostics, standalone)
 
-    def render(self, sheet: Sheet) -> tuple[RenderResult | None, list[Diagnostic]]:
+    def render(
+        self, sheet: Sheet, variant: str = ""
+    ) -> tuple[RenderResult | None, list[Diagnostic]]:
         """The sheet's render (laid out only if neither remembered nor cached)."""
+        if variant:
+            return self.produce_variant(sheet, variant)
         remembered = self.renders.get(sheet.slug)
         if remembered is not None and remembered[0] == sheet.source_hash:
             return remembered[1], remembered[2]  # no need to stamp its standalone PDF again

@@ -41,6 +41,7 @@ def render_page_numbers(project: Project, env: jinja2.Environment, total: int) -
             "header": "",
             "full": False,
             "colour": "#000000",
+            "side": "",  # a standalone sheet keeps its number in the footer's page slot
         }
         for n in range(1, total + 1)
     ]
