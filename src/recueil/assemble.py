@@ -33,6 +33,7 @@ from .collection import Collection, Group
 from .diagnostics import Diagnostic, Level, error
 from .edition import Edition
 from .markup import GOTO, MarkupOptions, to_html
+from .pagecontent import form_of, stamp
 from .printshop import PrintShop, finish_for_print, with_print_styles
 from .project import Project
 from .render import RenderResult, render_pdf
@@ -433,31 +434,37 @@ class Assembler:
         writer = PdfWriter()
         frame_reader = PdfReader(io.BytesIO(frame.pdf))
         overlay_reader = PdfReader(io.BytesIO(overlay.pdf))
-        readers = {slug: PdfReader(io.BytesIO(r.pdf)) for slug, r in self.renders.items()}
         width = float(frame_reader.pages[0].mediabox.width)
         height = float(frame_reader.pages[0].mediabox.height)
         destinations: list[tuple[str, int, Any]] = []
         frame_starts = {name: page for name, page in frame.anchors.items()}
         # pypdf re-reads the page count on every reader.pages[i]: take each page list once
-        pages = {id(r): list(r.pages) for r in (frame_reader, *readers.values())}
+        frame_pages = list(frame_reader.pages)
         stamps = list(overlay_reader.pages)
+        outlines: dict[str, list[tuple[str, int]]] = {}
         index = 0
         for slot in plan.slots:
             if slot.source == "blank":
                 writer.add_blank_page(width, height)
                 index += 1
                 continue
-            reader = frame_reader if slot.source == "frame" else readers[slot.ref]
-            first = frame_starts[slot.ref] if slot.source == "frame" else 0
+            if slot.source == "frame":
+                reader, source_pages, first = frame_reader, frame_pages, frame_starts[slot.ref]
+            else:
+                # one sheet at a time: its parsed objects are freed once its pages are copied
+                reader = PdfReader(io.BytesIO(self.renders[slot.ref].pdf))
+                source_pages, first = list(reader.pages), 0
+                outlines[slot.ref] = _flatten(reader)
             page_map = {first + k: index + k for k in range(slot.count)}
-            source_pages = pages[id(reader)]
             for k in range(slot.count):
                 page = writer.add_page(source_pages[first + k])
-                stamp = stamps[index + k]
-                if stamp.get_contents() is not None:
-                    page.merge_page(stamp)
-                    page.compress_content_streams()
+                overlay_page = stamps[index + k]
+                if overlay_page.get_contents() is not None:
+                    form = form_of(writer, overlay_page)
+                    stamp(writer, page, form, f"/RecueilStamp{index + k}")
             destinations += _destinations(reader, page_map)
+            if slot.source == "sheet":
+                writer.reset_translation(reader)
             index += slot.count
         names: dict[str, int] = {}
         for name, page_index, dest in destinations:
@@ -467,7 +474,7 @@ class Assembler:
             left, top = dest
             writer.add_named_destination_object(_dest(writer, name, page_index, left, top))
         _relink(writer, names)
-        self._outline(writer, plan, readers)
+        self._outline(writer, plan, outlines)
         _labels(writer, plan)
         self._metadata(writer, frame_reader)
         if self.print_shop is not None:
@@ -476,7 +483,9 @@ class Assembler:
         writer.write(output)
         return output.getvalue()
 
-    def _outline(self, writer: PdfWriter, plan: Plan, readers: Mapping[str, PdfReader]) -> None:
+    def _outline(
+        self, writer: PdfWriter, plan: Plan, outlines: Mapping[str, list[tuple[str, int]]]
+    ) -> None:
         titles = {
             "part-cover": "Couverture",
             "part-editorial": "Éditorial",
@@ -496,7 +505,7 @@ class Assembler:
                     title=label, page_number=plan.start_of("frame", slot_ref)
                 )
                 for sheet in group.sheets:
-                    self._sheet_outline(writer, plan, sheet, readers[sheet.slug], parent)
+                    self._sheet_outline(writer, plan, sheet, outlines[sheet.slug], parent)
             elif slot_ref in titles:
                 writer.add_outline_item(
                     title=titles[slot_ref], page_number=plan.start_of("frame", slot_ref)
@@ -506,14 +515,19 @@ class Assembler:
                 ):
                     for group in self.groups:
                         for sheet in group.sheets:
-                            self._sheet_outline(writer, plan, sheet, readers[sheet.slug], None)
+                            self._sheet_outline(writer, plan, sheet, outlines[sheet.slug], None)
 
     def _sheet_outline(
-        self, writer: PdfWriter, plan: Plan, sheet: Sheet, reader: PdfReader, parent: Any
+        self,
+        writer: PdfWriter,
+        plan: Plan,
+        sheet: Sheet,
+        outline: list[tuple[str, int]],
+        parent: Any,
     ) -> None:
         start = plan.start_of("sheet", sheet.slug)
         item = writer.add_outline_item(title=sheet.title, page_number=start, parent=parent)
-        for entry in _flatten(reader)[1:]:
+        for entry in outline[1:]:
             title, page = entry
             writer.add_outline_item(title=title, page_number=start + page, parent=item)
 

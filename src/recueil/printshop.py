@@ -37,13 +37,13 @@ from typing import Any
 from pypdf import PdfWriter
 from pypdf.generic import (
     ArrayObject,
-    DecodedStreamObject,
     DictionaryObject,
     NameObject,
     NumberObject,
     RectangleObject,
 )
 
+from .pagecontent import wrap_contents
 from .template import asset_url
 
 #: name of the sheet render variant (part of its cache key)
@@ -119,7 +119,7 @@ def finish_for_print(writer: PdfWriter, options: PrintShop) -> None:
         if options.crop_marks:
             after += _crop_marks((left, bottom, right, top), options)
             _colour_spaces(page)[_REGISTRATION] = colour_space
-        _wrap_contents(writer, page, clip.encode(), after.encode())
+        wrap_contents(writer, page, clip.encode(), after.encode())
 
 
 def _colour_spaces(page: Any) -> Any:
@@ -130,22 +130,6 @@ def _colour_spaces(page: Any) -> Any:
     if "/ColorSpace" not in resources:
         resources[NameObject("/ColorSpace")] = DictionaryObject()
     return resources["/ColorSpace"].get_object()
-
-
-def _wrap_contents(writer: PdfWriter, page: Any, before: bytes, after: bytes) -> None:
-    """Put ``before`` and ``after`` around the page's content streams without decoding them."""
-    contents = page.get("/Contents")
-    existing: list[Any] = []
-    if contents is not None:
-        raw = page.raw_get("/Contents")
-        target = contents.get_object()
-        existing = list(target) if isinstance(target, ArrayObject) else [raw]
-    parts = []
-    for data in (before, after):
-        stream = DecodedStreamObject()
-        stream.set_data(data)
-        parts.append(writer._add_object(stream))
-    page[NameObject("/Contents")] = ArrayObject([parts[0], *existing, parts[1]])
 
 
 def _crop_marks(trim: tuple[float, float, float, float], options: PrintShop) -> str:
