@@ -5,6 +5,7 @@ Exit codes: 0 clean, 1 content errors (or warnings with --strict), 2 usage error
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 import time
@@ -29,8 +30,9 @@ from .bundle import (
 from .cache import RenderCache
 from .collection import Collection
 from .diagnostics import Diagnostic, Level
+from .lock import LockHolder, project_lock
 from .project import CACHE_DIR, Project, load_project
-from .publish import clean_outputs, write_atomic
+from .publish import check_cleanable, clean_outputs, write_atomic
 from .scaffold import new_source, slug_from_title
 from .sheet import Sheet
 from .workers import default_jobs
@@ -63,6 +65,28 @@ def _open(project_dir: Path) -> tuple[Project, list[Diagnostic]]:
     if not project_dir.is_dir():
         raise click.UsageError(f"project folder '{project_dir}' does not exist")
     return load_project(project_dir)
+
+
+def _lock(project: Project, command: str) -> None:
+    """Hold the project's build lock until the command ends (see lock.py); wait if it is taken.
+
+    Every command that writes into the build folder calls this before writing anything.
+    """
+
+    def waiting(holder: LockHolder) -> None:
+        click.echo(
+            f"waiting for another recueil build of this project ({holder.describe()}) "
+            "to finish…",
+            err=True,
+        )
+
+    stack = contextlib.ExitStack()
+    try:
+        stack.enter_context(project_lock(project.build_dir, f"recueil {command}", waiting))
+    except OSError as exc:
+        where = project.relative(project.build_dir)
+        raise click.UsageError(f"cannot lock the build folder {where}: {exc}") from None
+    click.get_current_context().with_resource(stack)
 
 
 def _show(diagnostics: Iterable[Diagnostic]) -> None:
@@ -164,6 +188,7 @@ def build(project_dir: Path, jobs: int | None, no_cache: bool, quiet: bool, stri
     if any(d.level is Level.ERROR for d in diagnostics):
         _show(diagnostics)
         sys.exit(EXIT_CONTENT)
+    _lock(project, "build")
     corpus = load_corpus(project)
     diagnostics += corpus.diagnostics
     out = project.build_dir / "sheets"
@@ -223,6 +248,7 @@ def sheet(
     """Render just the sheets named by slug or path, on demand."""
     started = time.perf_counter()
     project, diagnostics = _open(project_dir)
+    _lock(project, "sheet")
     scan = load_corpus(project, focus=set())  # slugs and titles only: fast
     wanted: set[Path] = set()
     for target in targets:
@@ -370,6 +396,7 @@ def collection(
         raise click.UsageError(
             "give a collection NAME or at least one of --theme, --region, --kind, --slug, --keyword"
         )
+    _lock(project, "collection")
     corpus = load_corpus(project)
     diagnostics += corpus.diagnostics
     if name:
@@ -412,6 +439,9 @@ def clean(project_dir: Path) -> None:
     """Delete build outputs and caches (never sources, never editions)."""
     project, _ = _open(project_dir)
     try:
+        check_cleanable(project)
+        if project.build_dir.is_dir():  # no build folder: nothing to clean, nothing to lock
+            _lock(project, "clean")
         removed = clean_outputs(project)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -47,17 +47,24 @@ def _fsync_dir(folder: Path) -> None:
         os.close(descriptor)
 
 
-def clean_outputs(project: Project) -> list[Path]:
-    """Delete the build outputs and caches, refusing anything that could hold sources.
-
-    Like Pelican, refuse to clean a folder that contains the sources or the project itself;
-    only the known output folders are removed, so editions and anything else stay.
-    """
+def check_cleanable(project: Project) -> None:
+    """Raise ValueError if the build folder contains the project or its sources."""
     build = project.build_dir.resolve()
     root = project.root.resolve()
     content = project.content_dir.resolve()
     if build == root or root.is_relative_to(build) or content.is_relative_to(build):
         raise ValueError(f"refusing to clean {build}: it contains the project's sources")
+
+
+def clean_outputs(project: Project) -> list[Path]:
+    """Delete the build outputs and caches, refusing anything that could hold sources.
+
+    Like Pelican, refuse to clean a folder that contains the sources or the project itself;
+    only the known output folders are removed, so editions and anything else stay (the build
+    lock, `.lock`, too: another command may be waiting on it).
+    """
+    check_cleanable(project)
+    build = project.build_dir.resolve()
     removed = []
     for name in BUILD_OUTPUTS:
         target = build / name
