@@ -38,6 +38,8 @@ class SheetRenderer:
             project.template_dirs, project.settings.language, typography_options(project)
         )
         self.image_cache: dict[str, Any] = {}
+        #: remote images fetched during this build (none unless the settings list hosts)
+        self.remote = project.settings.remote_images()
         self.renders: dict[str, tuple[str, RenderResult, list[Diagnostic], bytes | None]] = {}
         self.overlays: dict[int, bytes] = {}
         #: how many sheets this renderer actually laid out (tests count them)
@@ -53,6 +55,7 @@ class SheetRenderer:
             typography=typography_options(self.project),
             known_slugs=frozenset(self.sheets),
             limits=self.project.settings.input_limits(),
+            remote=self.remote,
         )
         return to_html(sheet.body, sheet.body_line, sheet.rel, options)
 
@@ -149,11 +152,15 @@ class SheetRenderer:
             base_path=self.project.relative(sheet.path.parent) + "/",
             image_cache=self.image_cache,
             shared_styles=True,
+            remote=self.remote,
         )
         self.layouts += 1
         result = replace(result, diagnostics=diagnostics + result.diagnostics)
         standalone = self.standalone(result)
-        if self.cache is not None:
+        # A render with a remote image is not cached: the image may change on its server while
+        # every key and file here stays the same. It is fetched and laid out at each build
+        # (its PDF is rewritten only if its bytes changed; collections see the new render).
+        if self.cache is not None and not result.remote_images:
             self.cache.put(key, result, standalone)
         self.remember(sheet, result, result.diagnostics, standalone)
         return result, result.diagnostics, standalone, False
