@@ -28,7 +28,7 @@ from .bundle import (
     up_to_date,
 )
 from .cache import RenderCache
-from .collection import Collection
+from .collection import COLLECTIONS_DIR, Collection
 from .diagnostics import Diagnostic, Level
 from .lock import LockHolder, project_lock
 from .project import CACHE_DIR, Project, load_project
@@ -405,8 +405,8 @@ def collection(
         chosen = next((c for c in collections if c.name == name), None)
         if chosen is None:
             _show(diagnostics)
-            if any(d.path.endswith(f"{name}.yaml") for d in found):
-                sys.exit(EXIT_CONTENT)
+            if (project.root / COLLECTIONS_DIR / f"{name}.yaml").is_file():
+                sys.exit(EXIT_CONTENT)  # declared, with errors (its own or its editorial's)
             known = ", ".join(c.name for c in collections) or "none"
             raise click.UsageError(f"no collection '{name}' (declared: {known})")
         target = output or collection_output(project, chosen)
