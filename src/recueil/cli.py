@@ -29,7 +29,7 @@ from .bundle import (
 )
 from .cache import RenderCache
 from .collection import COLLECTIONS_DIR, Collection
-from .diagnostics import Diagnostic, Level
+from .diagnostics import Diagnostic, Level, printable
 from .lock import LockHolder, project_lock
 from .project import CACHE_DIR, Project, load_project
 from .publish import check_cleanable, clean_outputs, write_atomic
@@ -75,7 +75,7 @@ def _lock(project: Project, command: str) -> None:
 
     def waiting(holder: LockHolder) -> None:
         click.echo(
-            f"waiting for another recueil build of this project ({holder.describe()}) "
+            f"waiting for another recueil build of this project ({printable(holder.describe())}) "
             "to finish…",
             err=True,
         )
