@@ -271,12 +271,16 @@ def _sub(pattern: str, repl: Repl, whole: bool = False) -> Rule:
     by a footnote call <sup>1</sup> is a year and a note, not the number 20061.
     """
     compiled = re.compile(pattern)
+    literal = repl if isinstance(repl, str) and "\\" not in repl else None
 
     def rule(s: str, spans: _Spans, bounds: list[int]) -> Iterable[Edit]:
         for m in compiled.finditer(s):
             if whole and _straddles(m, bounds):
                 continue
-            new = m.expand(repl) if isinstance(repl, str) else repl(m)
+            if literal is not None:  # Match.expand parses its template at every call
+                new: str | None = literal
+            else:
+                new = m.expand(repl) if isinstance(repl, str) else repl(m)
             if new is not None:
                 yield m.start(), m.end(), new
 
