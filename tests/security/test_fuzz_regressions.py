@@ -159,9 +159,18 @@ QUADRATIC_TEXT = {
 
 @pytest.mark.parametrize("name", list(QUADRATIC_TEXT))
 def test_typography_is_linear_on_long_runs(name: str, options: MarkupOptions) -> None:
-    started = time.perf_counter()
-    to_html(QUADRATIC_TEXT[name], 12, "s.md", options)
-    assert time.perf_counter() - started < 0.3
+    assert fastest(lambda: to_html(QUADRATIC_TEXT[name], 12, "s.md", options)) < 0.3
+
+
+def fastest(run: Callable[[], object], times: int = 3) -> float:
+    """The shortest of a few runs, in seconds: a quadratic path is slow at every run, a busy
+    machine (the suite shares its cores) only at some."""
+    durations = []
+    for _ in range(times):
+        started = time.perf_counter()
+        run()
+        durations.append(time.perf_counter() - started)
+    return min(durations)
 
 
 #: Runs that Markdown strips or splits but a front-matter string (typeset_markup) keeps: a line
@@ -174,6 +183,4 @@ QUADRATIC_STRINGS = {
 
 @pytest.mark.parametrize("name", list(QUADRATIC_STRINGS))
 def test_typography_of_strings_is_linear(name: str) -> None:
-    started = time.perf_counter()
-    typeset_markup(QUADRATIC_STRINGS[name])
-    assert time.perf_counter() - started < 0.3
+    assert fastest(lambda: typeset_markup(QUADRATIC_STRINGS[name])) < 0.3
