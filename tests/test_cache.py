@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, run_cli  # type: ignore[import-not-found]
+from conftest import (  # type: ignore[import-not-found]
+    CLASSE_PASSERELLE,
+    GUIDE_EXCLUSIONS,
+    copy_project,
+    run_cli,
+)
 from recueil.build import Limits, build_sheets
 from recueil.cache import RenderCache
 from recueil.corpus import load_corpus
@@ -268,3 +273,34 @@ def test_sheet_on_demand_reads_only_the_sheet_asked_for(tmp_path: Path) -> None:
     result = run_cli("sheet", "ARA-2022-004", "--project", root, "-o", tmp_path / "x.pdf")
     assert result.exit_code == 1
     assert "is not a valid calendar date" in result.output
+
+
+def test_front_matter_is_parsed_once_per_content(tmp_path: Path, monkeypatch) -> None:
+    """The parsed front matter is reused across loads; errors are parsed (and reported) again."""
+    from recueil import parsed as parsed_module
+
+    root = copy_project(tmp_path / "p", [CLASSE_PASSERELLE, GUIDE_EXCLUSIONS], images=True)
+    broken = root / "content" / "resources" / "broken.md"
+    broken.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    calls: list[str] = []
+    real = parsed_module.read_yaml
+
+    def counting(text: str):  # type: ignore[no-untyped-def]
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(parsed_module, "read_yaml", counting)
+    project, _ = load_project(root)
+    first = load_corpus(project)
+    assert len(calls) == 3
+    second = load_corpus(project)
+    assert len(calls) == 4  # only the broken file again
+    assert [s.meta for s in second.sheets] == [s.meta for s in first.sheets]
+    assert [d.format() for d in second.diagnostics] == [d.format() for d in first.diagnostics]
+    assert any("broken.md:2" in d.format() for d in second.diagnostics)
+    # a damaged cache file is ignored, never trusted
+    cache = root / "build" / ".cache" / "front-matter.json"
+    cache.write_text("{not json", encoding="utf-8")
+    third = load_corpus(project)
+    assert len(calls) == 7
+    assert [s.meta for s in third.sheets] == [s.meta for s in first.sheets]

@@ -141,9 +141,9 @@ def test_sheet_command_writes_exactly_the_files_asked_for(renders: Renders) -> N
         "passerelle-again.pdf",
         "passerelle.pdf",
     ]
-    # nothing but the render cache is written besides the files asked for
+    # nothing but the render cache (and the build lock) is written besides the files asked for
     build = renders.root / "build"
-    assert not build.exists() or sorted(p.name for p in build.iterdir()) == [".cache"]
+    assert not build.exists() or sorted(p.name for p in build.iterdir()) == [".cache", ".lock"]
 
 
 def test_slug_in_lower_case_finds_the_sheet(renders: Renders) -> None:

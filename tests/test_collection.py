@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from recueil.build import SheetRenderer, load_corpus
 from recueil.bundle import build_collection, discover_collections
 from recueil.cli import main
-from recueil.collection import isbn13_valid
+from recueil.collection import isbn13_valid, load_collection
 from recueil.onepass import onepass_html
 from recueil.project import load_project
 from recueil.render import render_pdf
@@ -327,3 +327,56 @@ def test_adhoc_collection_from_the_command_line(tmp_path: Path) -> None:
     assert "n° OCC-2023-005" in text and "n° GES-2023-104" in text
     assert "n° HDF-2022-003" not in text
     assert "Index des territoires" in titles
+
+
+@pytest.mark.parametrize(
+    ("editorial", "settings", "expected"),
+    [
+        (
+            b"Bonjour.\n\nL'\xe9quipe du centre de ressources\n",  # saved as Latin-1
+            "",
+            "collections/edito.md:3: error: not valid UTF-8 text (save the file as UTF-8)",
+        ),
+        (
+            b"Un \xe9ditorial tr\xe8s long.\n" * 200,
+            "max_file_bytes: 4000\n",
+            "collections/edito.md: error: file is 4,800 bytes, above the limit of 4,000 "
+            "(setting max_file_bytes)",
+        ),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "",
+            "collections/edito.md: error: not a text file (it contains NUL bytes)",
+        ),
+    ],
+    ids=["latin-1", "too-large", "binary"],
+)
+def test_bad_editorials(tmp_path: Path, editorial: bytes, settings: str, expected: str) -> None:
+    """An editorial is read like a source: size cap, UTF-8, no binary; the error names the
+    editorial file (and the line of the first bad byte), and there is no traceback."""
+    root = _project_copy(tmp_path, ["occ-2023-005", "ges-2023-104"])
+    if settings:
+        (root / "recueil.yaml").write_text(settings, encoding="utf-8")
+    (root / "collections" / "edito.md").write_bytes(editorial)
+    (root / "collections" / "essai.yaml").write_text(
+        GOOD + "editorial: edito.md\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["collection", "essai", "--project", str(root)])
+    assert result.exit_code == 1, result.output
+    assert expected in result.output.splitlines()
+    assert "Traceback" not in result.output
+    assert not (root / "build" / "collections" / "essai.pdf").exists()
+
+
+def test_an_editorial_in_utf8_with_a_bom_and_crlf_is_read(tmp_path: Path) -> None:
+    root = _project_copy(tmp_path, ["occ-2023-005"])
+    (root / "collections" / "edito.md").write_bytes(
+        "\ufeffPremière ligne.\r\n\r\nDeuxième ligne.\r\n".encode()
+    )
+    (root / "collections" / "essai.yaml").write_text(
+        GOOD + "editorial: edito.md\n", encoding="utf-8"
+    )
+    collection, problems = load_collection(root, root / "collections" / "essai.yaml", ())
+    assert problems == []
+    assert collection is not None
+    assert collection.editorial_markdown == "Première ligne.\n\nDeuxième ligne.\n"

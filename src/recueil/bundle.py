@@ -40,7 +40,9 @@ def discover_collections(project: Project) -> tuple[list[Collection], list[Diagn
     diagnostics: list[Diagnostic] = []
     codes = tuple(t.code for t in project.themes)
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        collection, problems = load_collection(project.root, path, codes)
+        collection, problems = load_collection(
+            project.root, path, codes, project.settings.max_file_bytes
+        )
         diagnostics += problems
         if collection is not None:
             found.append(collection)

@@ -36,15 +36,16 @@ from .cli_common import (
     Progress,
     _count,
     _limits,
+    _lock,
     _open,
     _show,
     project_option,
 )
 from .cli_edition import edition
-from .collection import Collection
+from .collection import COLLECTIONS_DIR, Collection
 from .diagnostics import Diagnostic, Level
 from .project import CACHE_DIR, Project
-from .publish import clean_outputs, write_atomic
+from .publish import check_cleanable, clean_outputs, write_atomic
 from .scaffold import new_source, slug_from_title
 from .sheet import Sheet
 
@@ -107,6 +108,7 @@ def build(project_dir: Path, jobs: int | None, no_cache: bool, quiet: bool, stri
     if any(d.level is Level.ERROR for d in diagnostics):
         _show(diagnostics)
         sys.exit(EXIT_CONTENT)
+    _lock(project, "build")
     corpus = load_corpus(project)
     diagnostics += corpus.diagnostics
     out = project.build_dir / "sheets"
@@ -166,6 +168,7 @@ def sheet(
     """Render just the sheets named by slug or path, on demand."""
     started = time.perf_counter()
     project, diagnostics = _open(project_dir)
+    _lock(project, "sheet")
     scan = load_corpus(project, focus=set())  # slugs and titles only: fast
     wanted: set[Path] = set()
     for target in targets:
@@ -339,6 +342,7 @@ def collection(
         raise click.UsageError(
             "give a collection NAME or at least one of --theme, --region, --kind, --slug, --keyword"
         )
+    _lock(project, "collection")
     corpus = load_corpus(project)
     diagnostics += corpus.diagnostics
     if name:
@@ -347,8 +351,8 @@ def collection(
         chosen = next((c for c in collections if c.name == name), None)
         if chosen is None:
             _show(diagnostics)
-            if any(d.path.endswith(f"{name}.yaml") for d in found):
-                sys.exit(EXIT_CONTENT)
+            if (project.root / COLLECTIONS_DIR / f"{name}.yaml").is_file():
+                sys.exit(EXIT_CONTENT)  # declared, with errors (its own or its editorial's)
             known = ", ".join(c.name for c in collections) or "none"
             raise click.UsageError(f"no collection '{name}' (declared: {known})")
         target = output or collection_output(project, chosen)
@@ -381,6 +385,9 @@ def clean(project_dir: Path) -> None:
     """Delete build outputs and caches (never sources, never editions)."""
     project, _ = _open(project_dir)
     try:
+        check_cleanable(project)
+        if project.build_dir.is_dir():  # no build folder: nothing to clean, nothing to lock
+            _lock(project, "clean")
         removed = clean_outputs(project)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -11,7 +12,8 @@ from typing import Any
 import click
 
 from .build import Limits
-from .diagnostics import Diagnostic, Level
+from .diagnostics import Diagnostic, Level, printable
+from .lock import LockHolder, project_lock
 from .project import Project, load_project
 from .sheet import Sheet
 from .workers import default_jobs
@@ -85,3 +87,25 @@ def _limits(project: Project, jobs: int | None) -> Limits:
         timeout=project.settings.render_timeout,
         memory_mb=project.settings.render_memory_mb,
     )
+
+
+def _lock(project: Project, command: str) -> None:
+    """Hold the project's build lock until the command ends (see lock.py); wait if it is taken.
+
+    Every command that writes into the build folder calls this before writing anything.
+    """
+
+    def waiting(holder: LockHolder) -> None:
+        click.echo(
+            f"waiting for another recueil build of this project ({printable(holder.describe())}) "
+            "to finish…",
+            err=True,
+        )
+
+    stack = contextlib.ExitStack()
+    try:
+        stack.enter_context(project_lock(project.build_dir, f"recueil {command}", waiting))
+    except OSError as exc:
+        where = project.relative(project.build_dir)
+        raise click.UsageError(f"cannot lock the build folder {where}: {exc}") from None
+    click.get_current_context().with_resource(stack)

@@ -17,7 +17,16 @@ import click
 
 from .archive import Archive, ArchiveError, fingerprint, verify
 from .changes import as_text, compare
-from .cli_common import EXIT_CONTENT, EXIT_OK, Progress, _limits, _open, _show, project_option
+from .cli_common import (
+    EXIT_CONTENT,
+    EXIT_OK,
+    Progress,
+    _limits,
+    _lock,
+    _open,
+    _show,
+    project_option,
+)
 from .edition import Edition, check_version, default_date
 from .editions import EditionRequest, create_edition
 from .project import Project
@@ -80,6 +89,7 @@ def create(
         raise click.UsageError(problem)
     started = time.perf_counter()
     project, diagnostics = _open(project_dir)
+    _lock(project, "edition create")  # it renders into the build folder's cache
     request = EditionRequest(
         Edition(version, date.date() if date else default_date(), title),
         collections,

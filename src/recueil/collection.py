@@ -18,7 +18,7 @@ from typing import Any
 from .diagnostics import Diagnostic, error
 from .printshop import MAX_BLEED_MM
 from .schema import FieldSpec, ValidationContext, validate_fields
-from .sheet import Sheet
+from .sheet import Sheet, read_text_file
 from .themes import Theme
 from .yamlsafe import YamlProblem, read_yaml
 
@@ -138,9 +138,13 @@ def isbn13_valid(text: str) -> bool:
 
 
 def load_collection(
-    root: Path, path: Path, theme_codes: tuple[str, ...]
+    root: Path, path: Path, theme_codes: tuple[str, ...], max_file_bytes: int = 2_000_000
 ) -> tuple[Collection | None, list[Diagnostic]]:
-    """Read and validate one collection file; None when it has errors."""
+    """Read and validate one collection file; None when it has errors.
+
+    Its editorial is read like a source (``sheet.read_text_file``): capped at ``max_file_bytes``,
+    UTF-8, a regular file of the project; a problem is an error of the editorial file itself.
+    """
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
         data, locations = read_yaml(path.read_text(encoding="utf-8"))
@@ -161,11 +165,18 @@ def load_collection(
         )
     editorial = ""
     if "editorial" in meta:
-        editorial_path = (path.parent / meta["editorial"]).resolve()
-        if not editorial_path.is_relative_to(root.resolve()) or not editorial_path.is_file():
+        try:
+            editorial_path = (path.parent / meta["editorial"]).resolve()
+            exists = editorial_path.is_relative_to(root.resolve()) and editorial_path.is_file()
+        except (OSError, ValueError, RuntimeError):  # too long, NUL byte, symlink loop
+            exists = False
+        if not exists:
             ctx.report("editorial", f"field 'editorial': file '{meta['editorial']}' does not exist")
         else:
-            editorial = editorial_path.read_text(encoding="utf-8")
+            editorial_rel = editorial_path.relative_to(root.resolve()).as_posix()
+            text, problems = read_text_file(root, editorial_path, editorial_rel, max_file_bytes)
+            ctx.diagnostics += problems
+            editorial = text or ""
     if ctx.diagnostics:
         return None, ctx.diagnostics
     return Collection(path.stem, rel, MappingProxyType(meta), editorial), []

@@ -13,7 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .diagnostics import Diagnostic, error
-from .project import Project
+from .parsed import ParsedFrontMatter
+from .project import CACHE_DIR, Project
 from .sheet import Sheet, load_sheet
 from .typography import TypographyOptions
 from .yamlsafe import YamlProblem, read_yaml
@@ -48,6 +49,7 @@ def load_corpus(
     sheets: list[Sheet] = []
     diagnostics: list[Diagnostic] = []
     stubs: set[int] = set()
+    parsed = ParsedFrontMatter(project.build_dir / CACHE_DIR / "front-matter.json")
     for path in paths if paths is not None else project.sources():
         if focus is not None and path.resolve() not in focus:
             stub = _scan(project, path)
@@ -55,7 +57,7 @@ def load_corpus(
                 stubs.add(id(stub))
                 sheets.append(stub)
                 continue
-        sheet, found = load_sheet(project, path)
+        sheet, found = load_sheet(project, path, parsed.read)
         diagnostics += found
         if sheet is not None:
             sheets.append(sheet)
@@ -87,6 +89,7 @@ def load_corpus(
             )
         if not missing and id(sheet) not in stubs:
             valid.append(sheet)
+    parsed.save(prune=paths is None and focus is None)
     return Corpus(valid, diagnostics, unique)
 
 

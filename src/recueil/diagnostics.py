@@ -6,9 +6,29 @@ how to show them and which exit code they mean.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+#: Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts the
+#: sequences that move the cursor, recolour, retitle the window or hide text; CR rewrites the
+#: line; newlines forge extra diagnostics), DEL, and the Unicode bidirectional and line
+#: separator controls that reorder or split what is shown. Tabs are only shown.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\x1b": "\\x1b"}
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on written as an escape (\\x1b,
+    \\n, \\u202e), so that a file name or a quoted value cannot rewrite the user's terminal."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match[0]
+        code = ord(char)
+        return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+    return _UNSAFE.sub(escape, text)
 
 
 class Level(StrEnum):
@@ -29,13 +49,18 @@ class Diagnostic:
     message: str
 
     def format(self) -> str:
-        """Render as ``path:line:column: level: message``, the form editors can jump to."""
-        where = self.path
+        """Render as ``path:line:column: level: message``, the form editors can jump to.
+
+        File names and messages quote content (a title, a URL, a field's value) that a hostile
+        source chooses: control characters in them are escaped (`printable`), so one
+        diagnostic is always one line that shows what it says.
+        """
+        where = printable(self.path)
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.level.value}: {self.message}"
+        return f"{where}: {self.level.value}: {printable(self.message)}"
 
 
 def error(path: str, line: int | None, message: str, column: int | None = None) -> Diagnostic:

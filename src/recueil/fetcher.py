@@ -3,7 +3,8 @@
 WeasyPrint's default fetcher reads any local file and any URL, so a hostile sheet could embed
 ``/etc/passwd`` in a PDF. Documents are rendered with a virtual base URL instead; this fetcher
 maps that URL onto the project's folders (and recueil's default styles), after resolving
-symlinks, and refuses every other URL, recording why.
+symlinks, serves the remote images the markup stage fetched (remote.py) from memory, and
+refuses every other URL, recording why: it never opens a connection itself.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .markup import VIRTUAL_ROOT
+from .remote import REMOTE_ROOT, RemoteImages
 
 MAX_ASSET_BYTES = 20_000_000
 
@@ -22,15 +24,27 @@ MAX_ASSET_BYTES = 20_000_000
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]
     """Serve ``VIRTUAL_ROOT + relative/path`` from the first folder of ``roots`` that has it."""
 
-    def __init__(self, project_dir: Path, style_dirs: tuple[Path, ...]):
+    def __init__(
+        self, project_dir: Path, style_dirs: tuple[Path, ...], remote: RemoteImages | None = None
+    ):
         super().__init__(allowed_protocols=("https",))
         self.project_dir = project_dir.resolve()
         self.style_dirs = tuple(d.resolve() for d in style_dirs)
+        self.remote = remote
         self.refused: list[str] = []
         #: every file served, so caches know what a render depended on
         self.served: list[Path] = []
+        #: URLs of the remote images served (a render using one is not cached: renderer.py)
+        self.served_remote: list[str] = []
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        if url.startswith(REMOTE_ROOT):
+            image = self.remote.served(url) if self.remote is not None else None
+            if image is None:
+                self.refused.append(url)
+                raise ValueError(f"refused: {url} was not fetched by this build")
+            self.served_remote.append(image.url)
+            return URLFetcherResponse(url, image.data, {"Content-Type": image.mime})
         path = self._resolve(url)
         if path is None:
             self.refused.append(url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import re
 import struct
 import threading
@@ -151,8 +152,39 @@ def _image_problem(
             dimensions = _READERS[kind](stream, head)
     except OSError as exc:
         return f"it cannot be read ({exc.strerror})"
+    except (struct.error, ValueError, IndexError):  # raised by the header readers only
+        dimensions = None
+    assert kind is not None
+    return _dimensions_problem(kind, dimensions, limits)
+
+
+def raster_problem(data: bytes, limits: InputLimits) -> str | None:
+    """Why image bytes already in memory (a remote image) must be refused, or None.
+
+    The same checks as ``image_problem`` for raster images, on the bytes: the format from the
+    first bytes, the size from the header. SVG is refused: its references could only be
+    judged against the server it came from.
+    """
+    if len(data) > limits.max_image_bytes:
+        return _above(f"{len(data):,} bytes", limits.max_image_bytes, "max_image_bytes")
+    kind = _sniff(data[:32])
+    if kind is None:
+        return "its content is not a PNG, JPEG, GIF or WebP image"
+    try:
+        dimensions = _READERS[kind](io.BytesIO(data), data[:32])
     except (struct.error, ValueError, IndexError):
         dimensions = None
+    return _dimensions_problem(kind, dimensions, limits)
+
+
+def image_kind(data: bytes) -> str | None:
+    """'PNG', 'JPEG', 'GIF' or 'WebP' from the first bytes, None for anything else."""
+    return _sniff(data[:32])
+
+
+def _dimensions_problem(
+    kind: str, dimensions: tuple[int, int] | None, limits: InputLimits
+) -> str | None:
     if dimensions is None:
         return f"its {kind} header is damaged (its size cannot be read)"
     width, height = dimensions

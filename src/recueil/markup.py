@@ -28,6 +28,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .diagnostics import Diagnostic, Level, error, warning
 from .limits import InputLimits, TooSlow, deadline, image_problem, url_scheme
+from .remote import RemoteImages
 from .typography import TypographyOptions, typeset_tree
 
 #: Virtual origin under which project files are served to WeasyPrint (never resolved on a network).
@@ -89,6 +90,8 @@ class MarkupOptions:
     known_slugs: frozenset[str] = frozenset()
     #: caps on what the body may contain (the project's settings; defaults equal theirs)
     limits: InputLimits = field(default_factory=InputLimits)
+    #: hosts images may be fetched from, and the images fetched (None: never the network)
+    remote: RemoteImages | None = None
 
 
 @dataclass
@@ -98,6 +101,8 @@ class Fragment:
     html: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    #: URLs of the remote images the body uses (fetched and accepted)
+    remote_images: list[str] = field(default_factory=list)
 
 
 def anchor_prefix(slug: str) -> str:
@@ -375,13 +380,15 @@ class _UrlPolicy:
             if problem:
                 self.report(value, f"image '{value}' {problem}", is_error=True, nth=nth)
             return None
+        if isinstance(target, str):  # a remote image, fetched: its virtual URL
+            return target
         relative = target.relative_to(root).as_posix()
         self.fragment.images.append(relative)
         return VIRTUAL_ROOT + relative
 
-    def src_problem(self, value: str, root: Path) -> tuple[str | None, Path | None]:
+    def src_problem(self, value: str, root: Path) -> tuple[str | None, Path | str | None]:
         """Why an image is refused (the words after "image 'x' ", '' to drop it without a
-        word), or None and the file it is."""
+        word), or None and the file it is (the virtual URL of a fetched remote image)."""
         self.image_count += 1
         limit = self.options.limits.max_images
         if self.image_count > limit:
@@ -389,7 +396,14 @@ class _UrlPolicy:
                 return "", None  # reported once
             return f"refused: more than {limit} images in the body (setting max_images)", None
         if url_scheme(value):
-            return _IMAGE_REFUSED.format(value).removeprefix(f"image '{value}' "), None
+            remote = self.options.remote
+            if remote is None or not remote.enabled or url_scheme(value) not in ("http", "https"):
+                return _IMAGE_REFUSED.format(value).removeprefix(f"image '{value}' "), None
+            fetched = remote.get(value)  # the setting lists hosts: fetch it, within its limits
+            if isinstance(fetched, str):
+                return f"refused: {fetched}", None
+            self.fragment.remote_images.append(value)
+            return None, fetched.virtual_url
         path = unquote(value)
         if path.startswith("/"):
             return "refused: absolute paths are not allowed", None

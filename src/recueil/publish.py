@@ -61,12 +61,8 @@ def output_holding_editions(project: Project) -> Path | None:
     return None
 
 
-def clean_outputs(project: Project) -> list[Path]:
-    """Delete the build outputs and caches, refusing anything that could hold sources.
-
-    Like Pelican, refuse to clean a folder that contains the sources or the project itself;
-    only the known output folders are removed, so editions and anything else stay.
-    """
+def check_cleanable(project: Project) -> None:
+    """Raise ValueError if cleaning would delete the project, its sources or its editions."""
     build = project.build_dir.resolve()
     root = project.root.resolve()
     content = project.content_dir.resolve()
@@ -75,6 +71,17 @@ def clean_outputs(project: Project) -> list[Path]:
     holder = output_holding_editions(project)
     if holder is not None:
         raise ValueError(f"refusing to clean {holder}: it holds the editions (editions_dir)")
+
+
+def clean_outputs(project: Project) -> list[Path]:
+    """Delete the build outputs and caches, refusing anything that could hold sources.
+
+    Like Pelican, refuse to clean a folder that contains the sources or the project itself;
+    only the known output folders are removed, so editions and anything else stay (the build
+    lock, `.lock`, too: another command may be waiting on it).
+    """
+    check_cleanable(project)
+    build = project.build_dir.resolve()
     removed = []
     for name in BUILD_OUTPUTS:
         target = build / name

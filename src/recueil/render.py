@@ -19,6 +19,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .diagnostics import Diagnostic, Level
 from .fetcher import ProjectFetcher
 from .markup import VIRTUAL_ROOT
+from .remote import RemoteImages
 
 _WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 
@@ -34,6 +35,8 @@ class RenderResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: absolute paths of every file the render read (stylesheets, fonts, images)
     dependencies: tuple[str, ...] = ()
+    #: URLs of the remote images it used (see remote.py); such a render is not cached
+    remote_images: tuple[str, ...] = ()
 
 
 class ImageCache(dict):  # type: ignore[type-arg]
@@ -77,15 +80,17 @@ def render_pdf(
     options: dict[str, Any] | None = None,
     image_cache: dict[str, Any] | None = None,
     shared_styles: bool = False,
+    remote: RemoteImages | None = None,
 ) -> RenderResult:
     """Lay out ``html`` and write it as PDF; ``rel`` names the source in diagnostics.
 
     ``base_path`` is the project-relative folder relative URLs resolve against; every fetch goes
     through ProjectFetcher, so nothing outside the project (or recueil's styles) is ever read.
     With ``shared_styles``, the document's stylesheet links are parsed once per process (with
-    their @font-face fonts) and reused: parsing them cost about 90 ms per sheet.
+    their @font-face fonts) and reused: parsing them cost about 90 ms per sheet. ``remote``
+    holds the remote images the markup stage fetched for this document, served from memory.
     """
-    fetcher = ProjectFetcher(project_dir, style_dirs)
+    fetcher = ProjectFetcher(project_dir, style_dirs, remote)
     capture = _Capture()
     _WEASYPRINT_LOGGER.addHandler(capture)
     previous_propagate = _WEASYPRINT_LOGGER.propagate
@@ -130,7 +135,8 @@ def render_pdf(
     if isinstance(image_cache, ImageCache):
         served |= {p for p in map(fetcher.resolve, image_cache.used) if p is not None}
     dependencies = tuple(sorted({str(path) for path in served} | set(style_dependencies)))
-    return RenderResult(pdf, len(document.pages), anchors, diagnostics, dependencies)
+    remote_images = tuple(sorted(set(fetcher.served_remote)))
+    return RenderResult(pdf, len(document.pages), anchors, diagnostics, dependencies, remote_images)
 
 
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)">')

@@ -51,6 +51,8 @@ class SheetRenderer:
             project.template_dirs, project.settings.language, typography_options(project)
         )
         self.image_cache = ImageCache()
+        #: remote images fetched during this build (none unless the settings list hosts)
+        self.remote = project.settings.remote_images()
         self.renders: dict[str, tuple[str, RenderResult, list[Diagnostic], bytes | None]] = {}
         self.overlays: dict[int, bytes] = {}
         #: how many sheets this renderer actually laid out (tests count them), in all and by
@@ -69,6 +71,7 @@ class SheetRenderer:
             typography=typography_options(self.project),
             known_slugs=frozenset(self.sheets),
             limits=self.project.settings.input_limits(),
+            remote=self.remote,
         )
         return to_html(sheet.body, sheet.body_line, sheet.rel, options)
 
@@ -181,7 +184,10 @@ class SheetRenderer:
             return None, diagnostics, None, False
         result = self._layout(sheet, html, diagnostics, "")
         standalone = self.standalone(result)
-        if self.cache is not None:
+        # A render with a remote image is not cached: the image may change on its server while
+        # every key and file here stays the same. It is fetched and laid out at each build
+        # (its PDF is rewritten only if its bytes changed; collections see the new render).
+        if self.cache is not None and not result.remote_images:
             self.cache.put(key, result, standalone)
         self.remember(sheet, result, result.diagnostics, standalone)
         return result, result.diagnostics, standalone, False
@@ -199,6 +205,7 @@ class SheetRenderer:
             image_cache=self.image_cache,
             shared_styles=True,
             options=self.pdf_options(),
+            remote=self.remote,
         )
         self.layouts += 1
         self.variant_layouts[variant] = self.variant_layouts.get(variant, 0) + 1
@@ -227,7 +234,7 @@ class SheetRenderer:
         if any(d.level is Level.ERROR for d in diagnostics):
             return None, diagnostics
         result = self._layout(sheet, with_print_styles(html), diagnostics, variant)
-        if self.cache is not None:
+        if self.cache is not None and not result.remote_images:
             self.cache.put(key, result)
         self.variant_renders[(sheet.slug, variant)] = (
             sheet.source_hash,

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from . import limits as caps
+from . import remote
 from .diagnostics import Diagnostic, error
 from .limits import InputLimits
+from .remote import RemoteImages, parse_host_entry
 from .schema import FieldSpec, ValidationContext, validate_fields
 from .yamlsafe import YamlProblem, read_yaml
 
@@ -120,6 +122,24 @@ class Settings:
         "refused.",
     )
 
+    remote_image_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Hosts body images may be fetched from over the network: 'images.example.org' "
+            "(https only), 'http://intranet.example' (plain http too), ':port' to allow one port "
+            "only. Empty: the build never uses the network (see SECURITY.md).",
+            "list",
+        ),
+    )
+    remote_image_max_bytes: int = _limit(
+        remote.DEFAULT_MAX_BYTES,
+        "Largest remote image accepted, in bytes: its download stops past this size.",
+    )
+    remote_image_timeout: int = _limit(
+        remote.DEFAULT_TIMEOUT,
+        "Longest time fetching one remote image may take, in seconds, redirects included.",
+    )
+
     def input_limits(self) -> InputLimits:
         """The caps the body and front-matter checks apply (see limits.py)."""
         return InputLimits(
@@ -134,10 +154,26 @@ class Settings:
         )
 
 
+    def remote_images(self) -> RemoteImages:
+        """The remote-image policy, with an empty memory of fetched images (one per build)."""
+        return RemoteImages(
+            self.remote_image_hosts,
+            self.remote_image_max_bytes,
+            self.remote_image_timeout,
+            self.input_limits(),
+        )
+
+
 def settings_specs() -> tuple[FieldSpec, ...]:
     """The settings as schema fields, so they are validated like front matter."""
     return tuple(
-        FieldSpec(f.name, f.metadata["type"], help=f.metadata["doc"], min=f.metadata.get("min"))
+        FieldSpec(
+            f.name,
+            f.metadata["type"],
+            help=f.metadata["doc"],
+            min=f.metadata.get("min"),
+            items=FieldSpec("item", "string") if f.metadata["type"] == "list" else None,
+        )
         for f in fields(Settings)
     )
 
@@ -157,4 +193,14 @@ def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
         return Settings(), [error(SETTINGS_FILE, 1, "settings must be a mapping of keys")]
     ctx = ValidationContext(SETTINGS_FILE, root, root, (), locations)
     values = validate_fields(settings_specs(), data, "", ctx)
+    hosts = []
+    for index, entry in enumerate(values.get("remote_image_hosts", ())):
+        try:
+            parse_host_entry(entry)
+        except ValueError as exc:
+            ctx.report(f"remote_image_hosts[{index}]", f"field 'remote_image_hosts': {exc}")
+            continue
+        hosts.append(entry)
+    if "remote_image_hosts" in values:
+        values["remote_image_hosts"] = tuple(hosts)  # a tuple: settings are hashable
     return Settings(**values), ctx.diagnostics

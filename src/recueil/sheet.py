@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -20,7 +20,7 @@ from typing import Any
 from .diagnostics import Diagnostic, error, warning
 from .project import Project
 from .schema import Kind, ValidationContext, closest, validate_fields
-from .yamlsafe import YamlProblem, read_yaml
+from .yamlsafe import Locations, YamlProblem, read_yaml
 
 _FENCE = re.compile(r"^(```|~~~)")
 _H2 = re.compile(r"^##\s+\S")
@@ -42,27 +42,19 @@ class Sheet:
     source_hash: str
 
 
-def load_sheet(project: Project, path: Path) -> tuple[Sheet | None, list[Diagnostic]]:
-    """Read, parse and validate one source; None when it has errors (all of them are returned)."""
+def load_sheet(
+    project: Project, path: Path, parse: Callable[[str], tuple[Any, Locations]] = read_yaml
+) -> tuple[Sheet | None, list[Diagnostic]]:
+    """Read, parse and validate one source; None when it has errors (all of them are returned).
+
+    ``parse`` reads the front matter (read_yaml, or a cache of its results: parsed.py).
+    """
     # The folder is resolved, not the file: a symbolic link is named as itself, not its target.
     rel = f"{project.relative(path.parent)}/{path.name}"
     settings = project.settings
-    try:
-        raw = _read_source(project, path, settings.max_file_bytes)
-    except _Refused as exc:
-        return None, [error(rel, None, str(exc))]
-    except RuntimeError:  # what Path.resolve raises on a loop of symbolic links
-        return None, [error(rel, None, "cannot read file: it is a loop of symbolic links")]
-    except OSError as exc:
-        return None, [error(rel, None, f"cannot read file: {exc.strerror or exc}")]
-    if b"\x00" in raw:
-        return None, [error(rel, None, "not a text file (it contains NUL bytes)")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return None, [error(rel, line, "not valid UTF-8 text (save the file as UTF-8)")]
-    text = text.replace("\r\n", "\n")
+    raw, text, problems = _read_text(project.root, path, rel, settings.max_file_bytes)
+    if text is None:
+        return None, problems
 
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
@@ -81,7 +73,7 @@ def load_sheet(project: Project, path: Path) -> tuple[Sheet | None, list[Diagnos
             )
         ]
     try:
-        data, locations = read_yaml("\n".join(lines[1:end]))
+        data, locations = parse("\n".join(lines[1:end]))
     except YamlProblem as exc:
         line = exc.line + 1 if exc.line is not None else 1
         return None, [error(rel, line, exc.message, exc.column)]
@@ -126,10 +118,44 @@ class _Refused(Exception):
     """A source that must not be read; the message says why."""
 
 
-def _read_source(project: Project, path: Path, limit: int) -> bytes:
+def read_text_file(
+    root: Path, path: Path, rel: str, limit: int
+) -> tuple[str | None, list[Diagnostic]]:
+    """The text of a file contributors or maintainers write (a source, an editorial), with
+    Unix line ends, or None and the error named after ``rel``: the file must be a regular file
+    inside the project ``root`` (symbolic links resolved), at most ``limit`` bytes (setting
+    max_file_bytes), without NUL bytes, in UTF-8 (the line of the first bad byte is given).
+    """
+    _, text, problems = _read_text(root, path, rel, limit)
+    return text, problems
+
+
+def _read_text(
+    root: Path, path: Path, rel: str, limit: int
+) -> tuple[bytes, str | None, list[Diagnostic]]:
+    """read_text_file, with the bytes read (a source's hash is that of its bytes)."""
+    try:
+        raw = _read_source(root, path, limit)
+    except _Refused as exc:
+        return b"", None, [error(rel, None, str(exc))]
+    except RuntimeError:  # what Path.resolve raises on a loop of symbolic links
+        return b"", None, [error(rel, None, "cannot read file: it is a loop of symbolic links")]
+    except OSError as exc:
+        return b"", None, [error(rel, None, f"cannot read file: {exc.strerror or exc}")]
+    if b"\x00" in raw:
+        return raw, None, [error(rel, None, "not a text file (it contains NUL bytes)")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return raw, None, [error(rel, line, "not valid UTF-8 text (save the file as UTF-8)")]
+    return raw, text.replace("\r\n", "\n"), []
+
+
+def _read_source(root: Path, path: Path, limit: int) -> bytes:
     """The bytes of a source: a regular file of the project, at most ``limit`` bytes long."""
     resolved = path.resolve()
-    if not resolved.is_relative_to(project.root.resolve()):
+    if not resolved.is_relative_to(root.resolve()):
         raise _Refused("refused: the file is a symbolic link to a file outside the project")
     info = resolved.stat()
     if not stat.S_ISREG(info.st_mode):

@@ -38,9 +38,15 @@ def make_environment(
     )
     french = language.lower().startswith("fr")
 
+    known: dict[str, Markup] = {}
+
     def typo(value: Any) -> Markup:
+        # a collection prints each title several times (contents, divider, indexes) and the
+        # frame is rendered at least twice: typeset each distinct string once
         text = str(value)
-        return typeset_markup(text, typography) if french else escape(text)
+        if text not in known:
+            known[text] = typeset_markup(text, typography) if french else escape(text)
+        return known[text]
 
     env.filters.update(
         typo=typo,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,20 +47,32 @@ _URL = (
     r"(?:/[^\s<>\"«»“”]*)?"
 )
 _MAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+# Every alternative must cost time proportional to what it matches, or fail within a bounded
+# distance: finditer tries each position, so an alternative that scans to the end of the text
+# before failing makes the pass quadratic (60 KB of '1', 'a-' or 'a <!--' took 10 to 20 s, in C,
+# where no deadline can interrupt it). Hence: an e-mail address starts only where a run of its
+# characters starts; a time starts only at the first digit of a number; the table row checks its
+# line before consuming it; code spans and comments are only *opened* here, and _protected finds
+# where they close from an index (unclosed ones used to be searched for from every position).
 _PROTECT = re.compile(
-    rf"(?P<url>{_URL})|(?P<mail>{_MAIL})"
-    r"|(?P<t>`+)(?!`).*?(?<!`)(?P=t)(?!`)"  # Markdown code span
+    rf"(?P<url>{_URL})|(?P<mail>(?<![\w.+-]){_MAIL})"
+    r"|(?P<tick>`+)"  # a Markdown code span opens (closed in _protected)
     r"|\x02[^\x02\x03]*\x03"  # Python-Markdown placeholders (stashed HTML, escapes)
-    r"|<!--.*?-->|</?[A-Za-z][^<>]*>"  # HTML tags, comments and <autolinks>
+    r"|(?P<comment><!--)"  # an HTML comment opens (closed in _protected)
+    r"|</?[A-Za-z][^<>]*>"  # HTML tags and <autolinks>
     r"|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"
     r"|\\[!-/:-@\[-`{-~]"  # backslash escapes
     r"|!\[|\]\((?:[^()\n]|\([^()\n]*\))*\)"  # image opener, link target with its title
     r"|^[ ]{0,3}\[[^\]\n]+\]:"  # reference and footnote definitions
     r"|\{:[^{}\n]*\}|\{[ ]*[#.][^{}\n]*\}"  # attr_list
-    r"|^[ \t]*(?=[^\n]*-)(?=[^\n]*[|:])[|: \t-]+$"  # table alignment row
-    r"|\d+:\d+(?::\d+)?|\b\d{1,2}h\d{2}\b",  # times and ratios
-    re.M | re.S,
+    r"|^(?=[^\n]*-)(?=[^\n]*[|:])[|: \t-]++$"  # table alignment row
+    r"|(?<!\d)\d++:\d+(?::\d+)?|\b\d{1,2}h\d{2}\b",  # times and ratios
+    re.M,
 )
+_URL_AT = re.compile(_URL)
+_MAIL_AT = re.compile(_MAIL)
+_MAIL_CHAR = re.compile(r"[\w.+-]")
+_TICKS = re.compile("`+")
 _LINKLIKE = re.compile(rf"(?:mailto:)?(?:{_URL}|{_MAIL})")
 _URL_TAIL = ".,;:!?»”’'\")]}…*_>"
 
@@ -67,7 +80,8 @@ _ENRICH = re.compile(
     rf"(?<![\w.,/])(?<![\d{_UP}]-)(?P<ord>1(?:ers?|res?)|2(?:nde?s?|des?)|\d+es?|Ier|[IVXL]*[IVX]es?)"
     r"(?![\w])(?!-\d+(?![\w]))"
     r"|(?<![\w·])(?P<incl>[^\W\d_]+(?:·[^\W\d_]+)+)(?![\w·])"
-    rf"|(?<![\w])(?P<acro>[{_UP}][{_UP}0-9]*[{_UP}][{_UP}0-9]*\+{{0,2}})(?![\w+])"
+    # two capitals or more: '[UP][UP0-9]*[UP][UP0-9]*' tried every split of a long run of capitals
+    rf"|(?<![\w])(?P<acro>[{_UP}][0-9]*+[{_UP}][{_UP}0-9]*+\+{{0,2}})(?![\w+])"
 )
 
 _BLOCK = {
@@ -80,7 +94,7 @@ _OPAQUE = {"code", "pre", "kbd", "samp", "var", "script", "style", "math", "svg"
            "img", "input"}  # fmt: skip
 
 Edit = tuple[int, int, str]
-Rule = Callable[[str, list[tuple[int, int]], set[int]], Iterable[Edit]]
+Rule = Callable[[str, "_Spans", list[int]], Iterable[Edit]]
 
 
 @dataclass(frozen=True)
@@ -99,22 +113,76 @@ class TypographyOptions:
 _DEFAULT = TypographyOptions()
 
 
-def _protected(s: str) -> list[tuple[int, int]]:
-    """Spans of `s` that no rule may change; a URL loses the sentence punctuation after it."""
-    spans = []
-    for m in _PROTECT.finditer(s):
+class _Spans:
+    """Sorted, disjoint spans of a text that no rule may change, queried by bisection.
+
+    A rule asks once per edit (and the quote rule once per quote): a linear scan of the spans
+    made a text full of both (`x` ; `x` ; …) quadratic. Disjoint spans sorted by start are also
+    sorted by end, so the only candidate for a query is the last span starting before it.
+    """
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.starts = [a for a, _ in spans]
+        self.ends = [b for _, b in spans]
+
+    def hits(self, start: int, end: int) -> bool:
+        """Does [start, end) touch a span? An insertion (start == end) only counts inside one."""
+        i = bisect_left(self.starts, end if start < end else start) - 1
+        return i >= 0 and self.ends[i] > start
+
+    def covers(self, index: int) -> bool:
+        """Is the character at `index` protected?"""
+        i = bisect_right(self.starts, index) - 1
+        return i >= 0 and self.ends[i] > index
+
+
+def _protected(s: str) -> _Spans:
+    """Spans of `s` that no rule may change; a URL loses the sentence punctuation after it.
+
+    The spans are those of `_PROTECT.finditer` with code spans `(`+).*?(?<!`)\1(?!`)` and
+    comments `<!--.*?-->` (re.S), whose closing is found here in time proportional to the text:
+    a code span closes at the next run of exactly as many backticks (looked up in an index of
+    the runs by length), a comment at the next '-->' (none if it is past the last one). A failed
+    opening is retried one character further, as finditer would. An e-mail address right after
+    another span (`\\_a@b.fr`, where the anchored pattern cannot start) is tried there too.
+    """
+    spans: list[tuple[int, int]] = []
+    ticks: dict[int, list[int]] | None = None  # run length → starts of runs of that length
+    last_close = s.rfind("-->")
+    pos = 0
+    while True:
+        m: re.Match[str] | None = None
+        if 0 < pos < len(s) and _MAIL_CHAR.match(s, pos - 1) and not _URL_AT.match(s, pos):
+            m = _MAIL_AT.match(s, pos)
+        m = m or _PROTECT.search(s, pos)
+        if m is None:
+            return _Spans(spans)
         start, end = m.span()
-        while (m.group("url") or m.group("mail")) and s[end - 1] in _URL_TAIL:
-            if s[end - 1] == ")" and s.count("(", start, end) >= s.count(")", start, end):
-                break
-            end -= 1
+        if m.re is _MAIL_AT:
+            pass
+        elif m.group("tick") is not None:
+            if ticks is None:
+                ticks = {}
+                for run in _TICKS.finditer(s):
+                    ticks.setdefault(run.end() - run.start(), []).append(run.start())
+            starts = ticks.get(end - start, [])
+            i = bisect_right(starts, start)
+            if i == len(starts):
+                pos = start + 1
+                continue
+            end = starts[i] + end - start
+        elif m.group("comment") is not None:
+            if last_close < end:
+                pos = start + 1
+                continue
+            end = s.find("-->", end) + 3
+        pos = end
+        if m.re is _MAIL_AT or m.group("url") or m.group("mail"):
+            while s[end - 1] in _URL_TAIL:
+                if s[end - 1] == ")" and s.count("(", start, end) >= s.count(")", start, end):
+                    break
+                end -= 1
         spans.append((start, end))
-    return spans
-
-
-def _hits(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    """Does [start, end) touch a protected span? An insertion only counts when inside one."""
-    return any(a < start < b if start == end else start < b and end > a for a, b in spans)
 
 
 def _common(a: str, b: str) -> int:
@@ -146,36 +214,51 @@ class _Buffer:
     def text(self) -> str:
         return "".join(self.chars)
 
-    def bounds(self) -> set[int]:
-        """Positions where one element's text ends and another's begins."""
-        return {i for i in range(1, len(self.owners)) if self.owners[i] != self.owners[i - 1]}
+    def bounds(self) -> list[int]:
+        """Positions where one element's text ends and another's begins, in order."""
+        return [i for i in range(1, len(self.owners)) if self.owners[i] != self.owners[i - 1]]
 
-    def apply(self, edits: list[Edit], spans: list[tuple[int, int]]) -> bool:
-        """Apply non-overlapping edits of the current text, keeping ownership minimal."""
-        old_text, changed = self.text(), False
+    def apply(self, edits: list[Edit], spans: _Spans) -> bool:
+        """Apply non-overlapping edits of the current text, keeping ownership minimal.
+
+        Edits are decided from the last to the first, each as if those on its right were
+        already applied (an insertion may join the character now on its right), but the lists
+        are rebuilt once at the end: splicing them per edit was quadratic in the text.
+        """
+        old_text, chars, owners = self.text(), self.chars, self.owners
+        cut = len(chars)  # chars[cut:] are decided: they are `pieces`, right to left
+        head: int | None = None  # owner of the first decided character, if any
+        pieces: list[tuple[list[str], list[int]]] = []
         for start, end, new in reversed(edits):
             old = old_text[start:end]
-            if old == new or _hits(start, end, spans):
+            if old == new or spans.hits(start, end):
                 continue
             p = _common(old, new)  # keep what did not change, and who owns it
             q = _common(old[p:][::-1], new[p:][::-1])
             a, b = start + p, end - q
             if a < b:
-                if min(self.owners[a:b]) < 0:
+                if min(owners[a:b]) < 0:
                     continue
-                owner = self.owners[a]
+                owner = owners[a]
             else:  # pure insertion: join the kept neighbour that the edit is about
                 near = [a - 1, a] if p and not q else [a, a - 1]
-                writable = [self.owners[i] for i in near if 0 <= i < len(self.owners)]
-                writable = [o for o in writable if o >= 0]
+                current = [owners[i] if i < cut else head for i in near if 0 <= i <= cut]
+                writable = [o for o in current if o is not None and o >= 0]
                 if not writable:
                     continue
                 owner = writable[0]
-            middle = new[p : len(new) - q]
-            self.chars[a:b] = list(middle)
-            self.owners[a:b] = [owner] * len(middle)
-            changed = True
-        return changed
+            middle = list(new[p : len(new) - q])
+            pieces.append((chars[b:cut], owners[b:cut]))
+            pieces.append((middle, [owner] * len(middle)))
+            head = owner if middle else owners[b] if b < cut else head
+            cut = a
+        if not pieces:
+            return False
+        self.chars, self.owners = chars[:cut], owners[:cut]
+        for piece_chars, piece_owners in reversed(pieces):
+            self.chars += piece_chars
+            self.owners += piece_owners
+        return True
 
 
 Repl = str | Callable[[re.Match[str]], str | None]
@@ -188,32 +271,46 @@ def _sub(pattern: str, repl: Repl, whole: bool = False) -> Rule:
     by a footnote call <sup>1</sup> is a year and a note, not the number 20061.
     """
     compiled = re.compile(pattern)
+    literal = repl if isinstance(repl, str) and "\\" not in repl else None
 
-    def rule(s: str, spans: list[tuple[int, int]], bounds: set[int]) -> Iterable[Edit]:
+    def rule(s: str, spans: _Spans, bounds: list[int]) -> Iterable[Edit]:
         for m in compiled.finditer(s):
-            if whole and any(m.start() < b < m.end() for b in bounds):
+            if whole and _straddles(m, bounds):
                 continue
-            new = m.expand(repl) if isinstance(repl, str) else repl(m)
+            if literal is not None:  # Match.expand parses its template at every call
+                new: str | None = literal
+            else:
+                new = m.expand(repl) if isinstance(repl, str) else repl(m)
             if new is not None:
                 yield m.start(), m.end(), new
 
     return rule
 
 
-def _quotes(s: str, spans: list[tuple[int, int]], bounds: set[int]) -> Iterable[Edit]:
+def _straddles(m: re.Match[str], bounds: list[int]) -> bool:
+    """Is there an element boundary strictly inside the match? (`bounds` is sorted.)"""
+    i = bisect_right(bounds, m.start())
+    return i < len(bounds) and bounds[i] < m.end()
+
+
+def _quotes(s: str, spans: _Spans, bounds: list[int]) -> Iterable[Edit]:
     """Straight double quotes → « » (“ ” when nested), tracking quotes already typeset.
 
     A quote opens after a space or an opening sign and before a non-space; otherwise it closes
     the innermost open quote. A closing quote with nothing open is left as typed (inches...).
     """
     stack: list[str] = []
+    guillemets = 0  # how many « the stack holds ('«' in stack was a scan per quote)
     for i, ch in enumerate(s):
-        if ch not in '"«»“”' or any(a <= i < b for a, b in spans):
+        if ch not in '"«»“”' or spans.covers(i):
             continue
         if ch in "«“":
             stack.append(ch)
-        elif ch == "»" and "«" in stack:
-            del stack[len(stack) - 1 - stack[::-1].index("«") :]
+            guillemets += ch == "«"
+        elif ch == "»" and guillemets:
+            while stack.pop() != "«":  # closes the innermost « and what was opened inside it
+                pass
+            guillemets -= 1
         elif ch == "”" and stack[-1:] == ["“"]:
             stack.pop()
         elif ch == '"':
@@ -228,9 +325,12 @@ def _quotes(s: str, spans: list[tuple[int, int]], bounds: set[int]) -> Iterable[
                 opening = not next_closes
             if opening:
                 stack.append("“" if stack else "«")
+                guillemets += stack[-1] == "«"
                 yield i, i + 1, stack[-1]
             elif stack:
-                yield i, i + 1, "»" if stack.pop() == "«" else "”"
+                closed = stack.pop()
+                guillemets -= closed == "«"
+                yield i, i + 1, "»" if closed == "«" else "”"
 
 
 def _apostrophe(m: re.Match[str]) -> str | None:
@@ -396,12 +496,19 @@ def _enrich(buf: _Buffer, options: TypographyOptions) -> None:
             and owner >= 0
             and not buf.slots[owner][3]
             and set(owners[m.start() : m.end()]) == {owner}
-            and not _hits(*m.span(), spans)
+            and not spans.hits(*m.span())
         ):
             found.setdefault(owner, []).append(m)
+    # Where each slot starts, and the elements to add, gathered per container and inserted once
+    # at the end: looking them up per slot was quadratic in a block's number of elements.
+    bases: dict[int, int] = {}
+    for i, owner in enumerate(owners):
+        bases.setdefault(owner, i)
+    # id(container) → (container, elements to put first, id(child) → elements to put after it)
+    changes: dict[int, tuple[ET.Element, list[ET.Element], dict[int, list[ET.Element]]]] = {}
     for owner, matches in found.items():
         el, attr, parent, _ = buf.slots[owner]
-        base, text, new, pos = owners.index(owner), getattr(el, attr), list[ET.Element](), 0
+        base, text, new, pos = bases[owner], getattr(el, attr), list[ET.Element](), 0
         for m in matches:
             start, end = m.start() - base, m.end() - base
             cut = start + len(m["ord"].rstrip("erdns")) if m["ord"] else start
@@ -414,11 +521,16 @@ def _enrich(buf: _Buffer, options: TypographyOptions) -> None:
             new.append(child)
             pos = end
         new[-1].tail = text[pos:] or None
-        if parent is None:
-            el[0:0] = new
-        else:
-            index = list(parent).index(el) + 1
-            parent[index:index] = new
+        if parent is None:  # el's own text: the new elements come before its children
+            changes.setdefault(id(el), (el, [], {}))[1].extend(new)
+        else:  # el's tail: they come right after el in its parent
+            changes.setdefault(id(parent), (parent, [], {}))[2][id(el)] = new
+    for container, first, after in changes.values():
+        children = list(first)
+        for child in container:
+            children.append(child)
+            children.extend(after.get(id(child), ()))
+        container[:] = children
 
 
 def typeset_tree(root: ET.Element, options: TypographyOptions = _DEFAULT) -> None:
