@@ -304,3 +304,21 @@ def test_front_matter_is_parsed_once_per_content(tmp_path: Path, monkeypatch) ->
     third = load_corpus(project)
     assert len(calls) == 7
     assert [s.meta for s in third.sheets] == [s.meta for s in first.sheets]
+
+
+def test_a_picto_shared_by_two_sheets_is_a_dependency_of_both(tmp_path: Path) -> None:
+    """WeasyPrint serves an image it already has from its cache, without asking the fetcher:
+    the second sheet of a theme must still record the theme's picto, or editing the picto
+    would leave that sheet's cached render stale."""
+    root = copy_project(
+        tmp_path / "p",
+        [CLASSE_PASSERELLE, "experiences/idf-2021-002-ateliers-langage-pmi.md"],
+    )
+    project, _ = load_project(root)
+    corpus = load_corpus(project)
+    renderer = SheetRenderer(project, corpus, None)
+    picto = str((root / "styles/pictos/petite-enfance.svg").resolve())
+    for sheet in corpus.sheets:  # both in one process, sharing WeasyPrint's image cache
+        result, _ = renderer.render(sheet)
+        assert result is not None
+        assert picto in result.dependencies, sheet.slug
