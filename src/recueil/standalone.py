@@ -18,6 +18,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObjec
 
 from .archival import mark_pdfa_header
 from .markup import GOTO
+from .pagecontent import form_of, stamp
 from .project import Project
 from .render import render_pdf
 from .template import render_page
@@ -60,9 +61,8 @@ def finish_standalone(pdf: bytes, overlay: bytes, archival: bool = False) -> byt
     reader = PdfReader(io.BytesIO(pdf))
     stamps = PdfReader(io.BytesIO(overlay))
     writer = PdfWriter(clone_from=reader)
-    for page, stamp in zip(writer.pages, stamps.pages, strict=True):
-        page.merge_page(stamp)
-        page.compress_content_streams()
+    for number, (page, overlay_page) in enumerate(zip(writer.pages, stamps.pages, strict=True)):
+        stamp(writer, page, form_of(writer, overlay_page), f"/RecueilStamp{number}")
         for annotation in page.get("/Annots", []) or []:
             annotation = annotation.get_object()
             action = annotation.get("/A")
