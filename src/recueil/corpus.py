@@ -7,17 +7,18 @@ sources may not claim the same output (here: the same slug).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from .diagnostics import Diagnostic, error
 from .parsed import ParsedFrontMatter
 from .project import CACHE_DIR, Project
 from .sheet import Sheet, load_sheet
 from .typography import TypographyOptions
-from .yamlsafe import YamlProblem, read_yaml
+from .yamlsafe import Locations, YamlProblem, read_yaml
 
 
 @dataclass
@@ -52,7 +53,7 @@ def load_corpus(
     parsed = ParsedFrontMatter(project.build_dir / CACHE_DIR / "front-matter.json")
     for path in paths if paths is not None else project.sources():
         if focus is not None and path.resolve() not in focus:
-            stub = _scan(project, path)
+            stub = _scan(project, path, parsed.read)
             if stub is not None:
                 stubs.add(id(stub))
                 sheets.append(stub)
@@ -97,7 +98,9 @@ _SLUG = re.compile(r"^slug:[ \t]*(\S+)[ \t]*$", re.M)
 _TITLE = re.compile(r"^title:.*$", re.M)
 
 
-def _scan(project: Project, path: Path) -> Sheet | None:
+def _scan(
+    project: Project, path: Path, parse: Callable[[str], tuple[Any, Locations]] = read_yaml
+) -> Sheet | None:
     """Slug and title of a source without validating it; None when that is not simple."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -108,7 +111,7 @@ def _scan(project: Project, path: Path) -> Sheet | None:
     if slug is None or title is None:
         return None
     try:
-        value, _ = read_yaml(title.group(0))
+        value, _ = parse(title.group(0))
     except YamlProblem:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("title"), str):
