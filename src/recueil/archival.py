@@ -109,7 +109,7 @@ def claim_pdfa(
     intent is copied, so the ICC profile is the one WeasyPrint ships.
     """
     creator, producer = "recueil", "recueil (WeasyPrint, pypdf)"
-    writer.pdf_header = PDF_HEADER
+    mark_pdfa_header(writer)
     writer.add_metadata(
         {
             "/Title": title,

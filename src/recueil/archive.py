@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .publish import fsync_folder
+
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 CHANGES = "CHANGES.md"
@@ -131,7 +133,7 @@ class Archive:
         seal(staging)
         _rename_noreplace(staging, target)
         target.chmod(0o555)
-        _fsync(self.folder)
+        fsync_folder(self.folder)
         return target
 
 
@@ -174,9 +176,9 @@ def seal(folder: Path) -> None:
         if path.is_file():
             path.chmod(0o444)
         elif path.is_dir():
-            _fsync(path)
+            fsync_folder(path)
             path.chmod(0o555)
-    _fsync(folder)
+    fsync_folder(folder)
 
 
 def remove_tree(folder: Path) -> None:
@@ -249,11 +251,3 @@ def _rename_noreplace(source: Path, target: Path) -> None:
     if target.exists() or target.is_symlink():
         raise ArchiveError(f"{target} appeared while publishing; nothing was overwritten")
     os.rename(source, target)
-
-
-def _fsync(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -114,8 +114,8 @@ def _ranges(indexes: Any) -> list[Range]:
     return runs
 
 
-def format_ranges(ranges: Sequence[Range], dash: str = "–") -> str:
-    """``[(3, 5), (9, 9)]`` → ``3–5, 9``."""
+def format_ranges(ranges: Sequence[tuple[Any, Any]], dash: str = "–") -> str:
+    """``[(3, 5), (9, 9)]`` → ``3–5, 9`` (page numbers or printed labels such as ``iii``)."""
     return ", ".join(str(a) if a == b else f"{a}{dash}{b}" for a, b in ranges)
 
 
@@ -143,7 +143,7 @@ def as_text(changes: Changes) -> str:
             else f"; {reprint.previous_total} → {reprint.total} pages"
         )
         if reprint.pages:
-            printed = ", ".join(a if a == b else f"{a}-{b}" for a, b in reprint.labels)
+            printed = format_ranges(reprint.labels, "-")
             lines.append(
                 f"collection {reprint.collection}: reprint {_count(reprint.pages)} page(s): "
                 f"PDF pages {format_ranges(reprint.pages, '-')} (printed {printed}){size}"
@@ -182,7 +182,7 @@ def as_markdown(changes: Changes | None, manifest: Mapping[str, Any]) -> str:
         if reprint.previous_total is None:
             lines.append(f"- {reprint.title} : nouveau recueil, {reprint.total} pages.")
         elif reprint.pages:
-            printed = ", ".join(a if a == b else f"{a}–{b}" for a, b in reprint.labels)
+            printed = format_ranges(reprint.labels)
             lines.append(
                 f"- {reprint.title} : {_count(reprint.pages)} page(s), pages du PDF "
                 f"{format_ranges(reprint.pages)} (folios {printed})"

@@ -69,7 +69,6 @@ class Published:
     folder: Path
     manifest: dict[str, Any]
     changes: Changes | None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
 def create_edition(
@@ -153,7 +152,7 @@ def create_edition(
             write_file(stage / CHANGES, as_markdown(changes, manifest).encode())
             write_file(stage / MANIFEST, manifest_bytes(manifest))
             folder = archive.publish(stage, version)
-        return Published(folder, manifest, changes, diagnostics), diagnostics
+        return Published(folder, manifest, changes), diagnostics
 
 
 def _chosen(declared: list[Collection], names: Sequence[str]) -> list[Collection]:
