@@ -22,7 +22,7 @@ from recueil.project import load_project
 from recueil.render import render_pdf
 
 sys.path.insert(0, str(Path(__file__).parent))
-from pdfinspect import footer_number, footer_run, internal_links, outline_pages
+from pdfinspect import footer_number, footer_run, internal_links, outline_pages, runs
 
 REPO = Path(__file__).resolve().parents[1]
 MM = 72 / 25.4
@@ -133,6 +133,29 @@ def test_every_sheet_number_agrees_everywhere(national) -> None:
         # outline entry: the sheet's title, under its theme, on that page
         entries = [(d, p) for d, t, p in outline if t == sheet.title]
         assert entries == [(1, page)], (sheet.slug, entries)
+
+
+def test_running_header_on_every_sheet_page_but_the_first(national) -> None:
+    """The theme's short name heads a sheet's following pages and nothing else.
+
+    A running element stays in force until another replaces it: the first page of a sheet,
+    which has its own band, and the dividers, blanks and back cover after a sheet once showed
+    the previous page's header.
+    """
+    reader, sheets, project = national
+    texts = [normalise(page.extract_text()) for page in reader.pages]
+    label = project.kinds["experience"].label
+    expected: dict[int, list[str]] = {}
+    for sheet in sheets:
+        marker = normalise(f"{label} n° {sheet.slug}")
+        pages = [i for i, text in enumerate(texts) if marker in text]
+        assert len(pages) >= 2, sheet.slug
+        short = project.theme(sheet.meta["theme"]).short.upper()
+        expected |= {page: [] if page == pages[0] else [short] for page in pages}
+    for index, page in enumerate(reader.pages):
+        top = float(page.mediabox.height) - 13 * MM
+        shown = [run.text.strip() for run in runs(page) if run.y > top]
+        assert shown == expected.get(index, []), (index, shown)
 
 
 def test_dividers_and_labels(national) -> None:

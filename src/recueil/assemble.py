@@ -30,6 +30,7 @@ from pypdf.generic import (
 from .archival import PDF_VARIANT, claim_pdfa
 from .cache import RenderCache, digest, versions
 from .collection import Collection, Group
+from .compact import serialise_copied, settle_links
 from .diagnostics import Diagnostic, Level, error
 from .edition import Edition
 from .markup import GOTO, MarkupOptions, to_html
@@ -39,8 +40,14 @@ from .project import Project
 from .render import RenderResult, render_pdf
 from .sheet import Sheet
 from .template import make_environment, render_page
+from .workers import Outcome, RenderPool
 
 MAX_FRAME_PASSES = 5
+#: pages per overlay document (see Assembler.overlay_documents)
+OVERLAY_CHUNK = 100
+#: time limit for laying out one generated document: far above what 5,000 sheets need; it only
+#: keeps a layout bug from hanging a build
+DOCUMENT_TIMEOUT = 3600.0
 ROMAN = (
     (1000, "m"),
     (900, "cm"),
@@ -227,8 +234,13 @@ class Assembler:
         cache: RenderCache | None = None,
         print_shop: PrintShop | None = None,
         edition: Edition | None = None,
+        jobs: int = 1,
     ):
         self.project = project
+        #: worker processes laying out the generated documents
+        self.jobs = jobs
+        #: generated documents rendered during this assembly, by key
+        self._rendered: dict[str, RenderResult] = {}
         #: set for the printer's variant: generated parts bleed, pages get boxes and marks
         self.print_shop = print_shop
         self.cache = cache
@@ -299,39 +311,6 @@ class Assembler:
         }
         return render_page(self.env, "collection.html", context)
 
-    def render_parts(self, html: str) -> RenderResult:
-        """Render the generated parts, with edge backgrounds bleeding in the print variant."""
-        return self.render_frame(with_print_styles(html) if self.print_shop else html)
-
-    def render_frame(self, html: str) -> RenderResult:
-        """Render generated parts (or the overlay), reusing a cached render of the same HTML.
-
-        After one sheet is edited without changing its page count, the frame and the overlay
-        are the same documents as before: they come from the cache and only the merge runs.
-        """
-        options = {"pdf_variant": PDF_VARIANT} if self.edition else {}
-        key = digest(
-            "document",
-            repr(sorted(versions().items())),
-            self.collection.source,
-            html,
-            repr(options),
-        )
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit[0]
-        result = render_pdf(
-            html,
-            project_dir=self.project.root,
-            style_dirs=self.project.style_dirs,
-            rel=self.collection.source,
-            options=options,
-        )
-        if self.cache is not None:
-            self.cache.put(key, result)
-        return result
-
     def part_counts(self, frame: RenderResult) -> dict[str, int]:
         """Pages of each generated part, from where their anchors landed."""
         starts = sorted(
@@ -357,16 +336,23 @@ class Assembler:
         """Plan, render the frame with final numbers, interleave, stamp and restore."""
         editorial = self.editorial_html()
         sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
-        frame = self.render_parts(self.frame_html(None, editorial))
-        counts = self.part_counts(frame)
+        # First guess: one page per part. Arabic numbers start at the first divider, so they
+        # are then off only by the dividers' extra pages and have the right number of digits:
+        # the lines of the contents and indexes break as they will, and a second pass usually
+        # confirms the first (zeros as first numbers made three passes the rule).
+        counts = {part: 1 for part in self._part_ids()}
         plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
+        frame = self.render_documents({"frame": self.parts_html(plan, editorial)})["frame"]
         for _ in range(MAX_FRAME_PASSES):
-            frame = self.render_parts(self.frame_html(plan, editorial))
             new_counts = self.part_counts(frame)
             if new_counts == counts:
                 break
             counts = new_counts
             plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
+            # This pass usually confirms the plan: the overlay for it is laid out meanwhile, on
+            # the other cores, and reused below when it does.
+            documents = {"frame": self.parts_html(plan, editorial), **self.overlay_documents(plan)}
+            frame = self.render_documents(documents)["frame"]
         else:
             self.diagnostics.append(
                 error(
@@ -378,6 +364,72 @@ class Assembler:
         pdf = self.merge(plan, frame, overlay)
         first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
         return CollectionResult(pdf, plan, first, self.diagnostics)
+
+    def parts_html(self, plan: Plan, editorial: str) -> str:
+        """The frame document, with edge backgrounds bleeding in the print variant."""
+        html = self.frame_html(plan, editorial)
+        return with_print_styles(html) if self.print_shop else html
+
+    def render_documents(self, documents: Mapping[str, str]) -> dict[str, RenderResult]:
+        """Render generated documents (frame, overlay parts), reusing any already rendered.
+
+        Renders come from this assembly's memo or the cache when the same HTML was rendered
+        before (after an edit that keeps page counts, the frame and overlay are unchanged).
+        The others are laid out in worker processes, several at once: the frame and the
+        overlay use every core, and the memory WeasyPrint takes to lay out a long document
+        (some 600 MB for the frame of 1,000 sheets) is returned when the worker ends instead of
+        staying in this process through the merge.
+        """
+        options = {"pdf_variant": PDF_VARIANT} if self.edition else {}
+        keys = {
+            name: digest(
+                "document",
+                repr(sorted(versions().items())),
+                self.collection.source,
+                html,
+                repr(options),
+            )
+            for name, html in documents.items()
+        }
+        results: dict[str, RenderResult] = {}
+        for name, key in keys.items():
+            known = self._rendered.get(key)
+            if known is None and self.cache is not None:
+                hit = self.cache.get(key)
+                known = hit[0] if hit is not None else None
+            if known is not None:
+                results[name] = self._rendered[key] = known
+        missing = [name for name in documents if name not in results]
+        if not missing:
+            return results
+
+        def task(name: str) -> Outcome:
+            result = render_pdf(
+                documents[name],
+                project_dir=self.project.root,
+                style_dirs=self.project.style_dirs,
+                rel=self.collection.source,
+                options=options,
+                shared_styles=True,
+            )
+            return result, [], None
+
+        failures: list[str] = []
+
+        def done(name: str, outcome: Outcome) -> None:
+            result, diagnostics, _ = outcome
+            if not isinstance(result, RenderResult):
+                failures.extend([d.message for d in diagnostics] or ["rendering failed"])
+                return
+            results[name] = self._rendered[keys[name]] = result
+            if self.cache is not None:
+                self.cache.put(keys[name], result)
+
+        pool = RenderPool(task, self.jobs, DOCUMENT_TIMEOUT, 0)
+        pool.run(missing, lambda _: self.collection.source, done)
+        if failures:
+            raise RuntimeError(f"{self.collection.source}: generated pages: {failures[0]}")
+        return results
 
     def stamps(self, plan: Plan) -> list[dict[str, Any]]:
         """What to print on top of each page: page number, footer line, running header.
@@ -418,29 +470,44 @@ class Assembler:
                 index += 1
         return stamps
 
-    def render_overlay(self, plan: Plan) -> RenderResult:
-        html = render_page(
-            self.env,
-            "overlay.html",
-            {"stamps": self.stamps(plan), "settings": self.project.settings},
-        )
-        overlay = self.render_frame(html)
-        if overlay.page_count != plan.total:
-            raise RuntimeError(f"overlay has {overlay.page_count} pages for {plan.total}")
+    def overlay_documents(self, plan: Plan) -> dict[str, str]:
+        """The overlay in documents of OVERLAY_CHUNK pages, laid out side by side.
+
+        One document for every page costs more per page as it grows (40 ms a page at 2,500
+        pages against 23 ms at 1,300), and parts can go to several cores; each stamp page
+        depends only on its own stamp, so splitting changes nothing on the pages.
+        """
+        stamps = self.stamps(plan)
+        settings = self.project.settings
+        return {
+            f"overlay-{start:05d}": render_page(
+                self.env,
+                "overlay.html",
+                {"stamps": stamps[start : start + OVERLAY_CHUNK], "settings": settings},
+            )
+            for start in range(0, len(stamps), OVERLAY_CHUNK)
+        }
+
+    def render_overlay(self, plan: Plan) -> list[RenderResult]:
+        """The overlay documents, in page order (reused when the last frame pass made them)."""
+        rendered = self.render_documents(self.overlay_documents(plan))
+        overlay = [rendered[name] for name in sorted(rendered)]
+        pages = sum(part.page_count for part in overlay)
+        if pages != plan.total:
+            raise RuntimeError(f"overlay has {pages} pages for {plan.total}")
         return overlay
 
-    def merge(self, plan: Plan, frame: RenderResult, overlay: RenderResult) -> bytes:
+    def merge(self, plan: Plan, frame: RenderResult, overlay: Sequence[RenderResult]) -> bytes:
         """Interleave pages, stamp the overlay, rebuild destinations, links, outline, labels."""
         writer = PdfWriter()
         frame_reader = PdfReader(io.BytesIO(frame.pdf))
-        overlay_reader = PdfReader(io.BytesIO(overlay.pdf))
         width = float(frame_reader.pages[0].mediabox.width)
         height = float(frame_reader.pages[0].mediabox.height)
         destinations: list[tuple[str, int, Any]] = []
         frame_starts = {name: page for name, page in frame.anchors.items()}
         # pypdf re-reads the page count on every reader.pages[i]: take each page list once
         frame_pages = list(frame_reader.pages)
-        stamps = list(overlay_reader.pages)
+        stamps = [page for part in overlay for page in PdfReader(io.BytesIO(part.pdf)).pages]
         outlines: dict[str, list[tuple[str, int]]] = {}
         index = 0
         for slot in plan.slots:
@@ -456,15 +523,20 @@ class Assembler:
                 source_pages, first = list(reader.pages), 0
                 outlines[slot.ref] = _flatten(reader)
             page_map = {first + k: index + k for k in range(slot.count)}
+            objects_before = len(writer._objects)
+            copied = []
             for k in range(slot.count):
                 page = writer.add_page(source_pages[first + k])
                 overlay_page = stamps[index + k]
                 if overlay_page.get_contents() is not None:
                     form = form_of(writer, overlay_page)
                     stamp(writer, page, form, f"/RecueilStamp{index + k}")
+                copied.append(page)
             destinations += _destinations(reader, page_map)
+            settle_links(writer)
             if slot.source == "sheet":
                 writer.reset_translation(reader)
+                serialise_copied(writer, objects_before, copied)
             index += slot.count
         names: dict[str, int] = {}
         for name, page_index, dest in destinations:

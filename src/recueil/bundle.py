@@ -196,8 +196,12 @@ def assemble_collection(
     prepared: Prepared,
     cache: RenderCache | None = None,
     edition: Edition | None = None,
+    jobs: int = 1,
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
-    """Assemble a prepared collection (generated parts reused from ``cache`` when unchanged)."""
+    """Assemble a prepared collection (generated parts reused from ``cache`` when unchanged).
+
+    ``jobs`` worker processes lay out the generated parts and the overlay.
+    """
     assembler = Assembler(
         project,
         prepared.collection,
@@ -207,6 +211,7 @@ def assemble_collection(
         cache,
         print_shop_options(prepared.collection.meta) if prepared.variant == VARIANT else None,
         edition,
+        jobs,
     )
     assembled = assembler.assemble()
     if any(d.level is Level.ERROR for d in assembled.diagnostics):
@@ -220,12 +225,13 @@ def build_collection(
     collection: Collection,
     renderer: SheetRenderer,
     variant: str = "",
+    jobs: int = 1,
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
     """Render (or reuse) every sheet of the collection, then assemble it."""
     prepared, diagnostics = prepare_collection(project, corpus, collection, renderer, variant)
     if prepared is None:
         return None, diagnostics
-    result, found = assemble_collection(project, prepared, renderer.cache, renderer.edition)
+    result, found = assemble_collection(project, prepared, renderer.cache, renderer.edition, jobs)
     return result, diagnostics + found
 
 

@@ -137,6 +137,7 @@ def build(project_dir: Path, jobs: int | None, no_cache: bool, quiet: bool, stri
             collection_output(project, collection),
             diagnostics,
             quiet,
+            _limits(project, jobs).jobs,
         )
     _show(diagnostics)
     _summary(outcomes, diagnostics, time.perf_counter() - started, out, quiet)
@@ -244,6 +245,7 @@ def _build_variants(
     output: Path,
     diagnostics: list[Diagnostic],
     quiet: bool,
+    jobs: int,
 ) -> bool:
     """Build the screen PDF of a collection, then the printer's beside it when it asks for one.
 
@@ -253,7 +255,7 @@ def _build_variants(
     for variant in variants(collection):
         target = variant_output(output, variant)
         if not _build_one(
-            project, corpus, collection, renderer, target, diagnostics, quiet, variant
+            project, corpus, collection, renderer, target, diagnostics, quiet, jobs, variant
         ):
             return False
     return True
@@ -267,6 +269,7 @@ def _build_one(
     output: Path,
     diagnostics: list[Diagnostic],
     quiet: bool,
+    jobs: int,
     variant: str = "",
 ) -> bool:
     """Build one collection into ``output`` unless it is up to date; False on errors."""
@@ -281,7 +284,7 @@ def _build_one(
         if not quiet:
             click.echo(f"collection {collection.name}: {output} (unchanged)", err=True)
         return True
-    result, found = assemble_collection(project, prepared, renderer.cache)
+    result, found = assemble_collection(project, prepared, renderer.cache, jobs=jobs)
     diagnostics += found
     if result is None:
         return False
@@ -372,9 +375,9 @@ def collection(
             dt.date.today(),
         )
         target = output
-    ok = _build_variants(
-        project, corpus, chosen, _renderer(project, corpus, no_cache), target, diagnostics, quiet
-    )
+    renderer = _renderer(project, corpus, no_cache)
+    jobs = _limits(project, None).jobs
+    ok = _build_variants(project, corpus, chosen, renderer, target, diagnostics, quiet, jobs)
     _show(diagnostics)
     sys.exit(EXIT_OK if ok else EXIT_CONTENT)
 

@@ -131,7 +131,9 @@ def create_edition(
                 diagnostics += found
                 if prepared is None:
                     continue
-                result, found = assemble_collection(project, prepared, cache, request.edition)
+                result, found = assemble_collection(
+                    project, prepared, cache, request.edition, request.limits.jobs
+                )
                 diagnostics += found
                 if result is not None:
                     write_file(stage / "collections" / f"{collection.name}.pdf", result.pdf)

@@ -153,7 +153,6 @@ class Settings:
             max_markup_seconds=self.max_markup_seconds,
         )
 
-
     def remote_images(self) -> RemoteImages:
         """The remote-image policy, with an empty memory of fetched images (one per build)."""
         return RemoteImages(
