@@ -207,9 +207,7 @@ def test_remote_images(server: ImageServer, tmp_path: Path) -> None:
     assert elapsed < 60
 
 
-def test_a_remote_image_is_fetched_again_at_each_build(
-    server: ImageServer, tmp_path: Path
-) -> None:
+def test_a_remote_image_is_fetched_again_at_each_build(server: ImageServer, tmp_path: Path) -> None:
     """Sheets with a remote image are not cached: when the image changes on its server, the
     next build prints the new one (a cached render would keep the old one forever)."""
     root = project(
