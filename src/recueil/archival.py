@@ -29,6 +29,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DecodedStreamObject,
+    DictionaryObject,
     NameObject,
     NumberObject,
     TextStringObject,
@@ -147,7 +148,9 @@ def claim_pdfa(
     root[NameObject("/Lang")] = TextStringObject(language)
     for page in writer.pages:
         for annotation in page.get("/Annots", []) or []:
-            annotation.get_object()[NameObject("/F")] = NumberObject(4)  # printable
+            target = annotation.get_object()
+            if isinstance(target, DictionaryObject):  # the assembler marks links it serialised
+                target[NameObject("/F")] = NumberObject(4)  # printable
 
 
 def mark_pdfa_header(writer: PdfWriter) -> None:

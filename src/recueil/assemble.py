@@ -1,11 +1,12 @@
 """Assemble a collection from the sheets' own renders, without laying any sheet out again.
 
 The generated parts (cover, title page, editorial, reading guide, contents, dividers, indexes,
-colophon, back cover) are rendered as one "frame" document whose page numbers are final: they
-are computed from the sheets' page counts, re-rendering the frame until its own part lengths are
-stable. Pages are then interleaved with pypdf, page numbers and running headers are stamped from
-an overlay document, and what merging loses is rebuilt: named destinations, links between parts,
-outline, page labels, metadata and language.
+colophon, back cover) form the "frame", whose page numbers are final: they are computed from the
+sheets' page counts, laying the frame out again until its own part lengths are stable. The frame
+is laid out as a few documents of whole parts (frame.py) and the page-number overlay in parts of
+OVERLAY_CHUNK pages, all in worker processes. Pages are then interleaved with pypdf, page numbers
+and running headers are stamped from the overlay, and what merging loses is rebuilt: named
+destinations, links between parts, outline, page labels, metadata and language.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from pypdf.generic import (
     ByteStringObject,
     Fit,
     NameObject,
+    NumberObject,
     TextStringObject,
 )
 
@@ -33,6 +36,7 @@ from .collection import Collection, Group
 from .compact import serialise_copied, settle_links
 from .diagnostics import Diagnostic, Level, error
 from .edition import Edition
+from .frame import Frame, frame_of, split_parts
 from .markup import GOTO, MarkupOptions, to_html
 from .pagecontent import form_of, stamp
 from .printshop import PrintShop, finish_for_print, with_print_styles
@@ -45,6 +49,9 @@ from .workers import Outcome, RenderPool
 MAX_FRAME_PASSES = 5
 #: pages per overlay document (see Assembler.overlay_documents)
 OVERLAY_CHUNK = 100
+#: documents the generated parts are split into (frame.py): a constant, not the number of
+#: workers, so that the output does not depend on --jobs
+FRAME_DOCUMENTS = 6
 #: time limit for laying out one generated document: far above what 5,000 sheets need; it only
 #: keeps a layout bug from hanging a build
 DOCUMENT_TIMEOUT = 3600.0
@@ -280,11 +287,8 @@ class Assembler:
         self.diagnostics += fragment.diagnostics
         return fragment.html
 
-    def frame_html(self, plan: Plan | None, editorial: str) -> str:
-        """The generated parts, with the numbers of ``plan`` (zeros on the first pass)."""
-        pages = plan.sheet_pages if plan else {s.slug: 0 for s in self.sheets}
-        group_pages = plan.group_pages if plan else {g.key: 0 for g in self.groups}
-        part_pages = plan.part_pages if plan else {f"index-{i}": 0 for i in self.indexes}
+    def frame_html(self, plan: Plan, editorial: str) -> str:
+        """The generated parts, with the numbers of ``plan``."""
         authors = sorted({a for s in self.sheets for a in s.meta.get("authors", [])}, key=_fold)
         grouping = self.collection.option("group_by", "theme")
         context: dict[str, Any] = {
@@ -300,9 +304,9 @@ class Assembler:
             else list(self.project.themes),
             "sheet_count": len(self.sheets),
             "edition": self.edition,
-            "pages": pages,
-            "group_pages": group_pages,
-            "part_pages": part_pages,
+            "pages": plan.sheet_pages,
+            "group_pages": plan.group_pages,
+            "part_pages": plan.part_pages,
             "indexes": self.indexes,
             "editorial": Markup(editorial),
             "territory_index": territory_index(self.sheets),
@@ -310,20 +314,6 @@ class Assembler:
             "authors": authors,
         }
         return render_page(self.env, "collection.html", context)
-
-    def part_counts(self, frame: RenderResult) -> dict[str, int]:
-        """Pages of each generated part, from where their anchors landed."""
-        starts = sorted(
-            (page, name)
-            for name, page in frame.anchors.items()
-            if name.startswith("part-") and name.count("-") >= 1 and name in self._part_ids()
-        )
-        counts: dict[str, int] = {}
-        for (page, name), following in zip(
-            starts, [*starts[1:], (frame.page_count, "")], strict=True
-        ):
-            counts[name] = following[0] - page
-        return counts
 
     def _part_ids(self) -> set[str]:
         ids = {f"part-{p}" for p in FRONT_PARTS}
@@ -340,19 +330,22 @@ class Assembler:
         # are then off only by the dividers' extra pages and have the right number of digits:
         # the lines of the contents and indexes break as they will, and a second pass usually
         # confirms the first (zeros as first numbers made three passes the rule).
-        counts = {part: 1 for part in self._part_ids()}
+        parts = self._part_ids()
+        counts = {part: 1 for part in parts}
         plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
-        frame = self.render_documents({"frame": self.parts_html(plan, editorial)})["frame"]
+        documents = self.frame_documents(plan, editorial)
+        frame = frame_of(self.render_documents(documents), sorted(documents))
         for _ in range(MAX_FRAME_PASSES):
-            new_counts = self.part_counts(frame)
+            new_counts = frame.counts(parts)
             if new_counts == counts:
                 break
             counts = new_counts
             plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
             # This pass usually confirms the plan: the overlay for it is laid out meanwhile, on
             # the other cores, and reused below when it does.
-            documents = {"frame": self.parts_html(plan, editorial), **self.overlay_documents(plan)}
-            frame = self.render_documents(documents)["frame"]
+            documents = self.frame_documents(plan, editorial)
+            rendered = self.render_documents({**documents, **self.overlay_documents(plan)})
+            frame = frame_of(rendered, sorted(documents))
         else:
             self.diagnostics.append(
                 error(
@@ -365,10 +358,13 @@ class Assembler:
         first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
         return CollectionResult(pdf, plan, first, self.diagnostics)
 
-    def parts_html(self, plan: Plan, editorial: str) -> str:
-        """The frame document, with edge backgrounds bleeding in the print variant."""
+    def frame_documents(self, plan: Plan, editorial: str) -> dict[str, str]:
+        """The generated parts as documents (frame.py), bleeding in the print variant."""
         html = self.frame_html(plan, editorial)
-        return with_print_styles(html) if self.print_shop else html
+        if self.print_shop:
+            html = with_print_styles(html)
+        pieces = split_parts(html, FRAME_DOCUMENTS)
+        return {f"frame-{number:03d}": piece for number, piece in enumerate(pieces)}
 
     def render_documents(self, documents: Mapping[str, str]) -> dict[str, RenderResult]:
         """Render generated documents (frame, overlay parts), reusing any already rendered.
@@ -399,7 +395,10 @@ class Assembler:
                 known = hit[0] if hit is not None else None
             if known is not None:
                 results[name] = self._rendered[key] = known
-        missing = [name for name in documents if name not in results]
+        # longest first: the contents should not be the last document a worker starts
+        missing = sorted(
+            (n for n in documents if n not in results), key=lambda n: -len(documents[n])
+        )
         if not missing:
             return results
 
@@ -497,17 +496,25 @@ class Assembler:
             raise RuntimeError(f"overlay has {pages} pages for {plan.total}")
         return overlay
 
-    def merge(self, plan: Plan, frame: RenderResult, overlay: Sequence[RenderResult]) -> bytes:
+    def merge(self, plan: Plan, frame: Frame, overlay: Sequence[RenderResult]) -> bytes:
         """Interleave pages, stamp the overlay, rebuild destinations, links, outline, labels."""
         writer = PdfWriter()
-        frame_reader = PdfReader(io.BytesIO(frame.pdf))
-        width = float(frame_reader.pages[0].mediabox.width)
-        height = float(frame_reader.pages[0].mediabox.height)
+        frame_readers: list[PdfReader | None] = [
+            PdfReader(io.BytesIO(document.pdf)) for document in frame.documents
+        ]
+        first_page = frame_readers[0].pages[0] if frame_readers[0] else None
+        assert first_page is not None
+        width, height = float(first_page.mediabox.width), float(first_page.mediabox.height)
         destinations: list[tuple[str, int, Any]] = []
-        frame_starts = {name: page for name, page in frame.anchors.items()}
+        frame_parts = frame.parts(self._part_ids())
+        # every anchor of what is copied becomes a named destination (see _destinations)
+        anchors = {name for document in frame.documents for name in document.anchors}
+        anchors |= {name for slug in plan.sheet_pages for name in self.renders[slug].anchors}
         # pypdf re-reads the page count on every reader.pages[i]: take each page list once
-        frame_pages = list(frame_reader.pages)
-        stamps = [page for part in overlay for page in PdfReader(io.BytesIO(part.pdf)).pages]
+        frame_pages = [list(reader.pages) if reader else [] for reader in frame_readers]
+        # frame parts left to copy from each frame document: its reader goes with the last one
+        remaining = Counter(frame_parts[s.ref][0] for s in plan.slots if s.source == "frame")
+        stamps = _Stamps(writer, overlay)
         outlines: dict[str, list[tuple[str, int]]] = {}
         index = 0
         for slot in plan.slots:
@@ -516,7 +523,12 @@ class Assembler:
                 index += 1
                 continue
             if slot.source == "frame":
-                reader, source_pages, first = frame_reader, frame_pages, frame_starts[slot.ref]
+                number, first, _ = frame_parts[slot.ref]
+                reader, source_pages = frame_readers[number], frame_pages[number]
+                assert reader is not None
+                remaining[number] -= 1
+                if not remaining[number]:
+                    frame_readers[number], frame_pages[number] = None, []
             else:
                 # one sheet at a time: its parsed objects are freed once its pages are copied
                 reader = PdfReader(io.BytesIO(self.renders[slot.ref].pdf))
@@ -527,16 +539,18 @@ class Assembler:
             copied = []
             for k in range(slot.count):
                 page = writer.add_page(source_pages[first + k])
-                overlay_page = stamps[index + k]
+                overlay_page = stamps.page(index + k)
                 if overlay_page.get_contents() is not None:
                     form = form_of(writer, overlay_page)
                     stamp(writer, page, form, f"/RecueilStamp{index + k}")
                 copied.append(page)
             destinations += _destinations(reader, page_map)
             settle_links(writer)
-            if slot.source == "sheet":
+            for page in copied:
+                _finish_links(page, anchors, printable=self.edition is not None)
+            if slot.source == "sheet" or not remaining[number]:
                 writer.reset_translation(reader)
-                serialise_copied(writer, objects_before, copied)
+            serialise_copied(writer, objects_before, copied)
             index += slot.count
         names: dict[str, int] = {}
         for name, page_index, dest in destinations:
@@ -545,10 +559,9 @@ class Assembler:
             names[name] = page_index
             left, top = dest
             writer.add_named_destination_object(_dest(writer, name, page_index, left, top))
-        _relink(writer, names)
         self._outline(writer, plan, outlines)
         _labels(writer, plan)
-        self._metadata(writer, frame_reader)
+        self._metadata(writer, PdfReader(io.BytesIO(frame.documents[0].pdf)))
         if self.print_shop is not None:
             finish_for_print(writer, self.print_shop)
         output = io.BytesIO()
@@ -641,6 +654,32 @@ class Assembler:
         writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
 
 
+class _Stamps:
+    """The overlay's pages in order, each overlay document read only while its pages are used.
+
+    Pages are asked for in increasing order; a finished document's reader, and what the writer
+    remembers of it, are released, so that the whole overlay is never held parsed at once.
+    """
+
+    def __init__(self, writer: PdfWriter, overlay: Sequence[RenderResult]):
+        self.writer = writer
+        self.overlay = overlay
+        self.reader: PdfReader | None = None
+        self.pages: list[Any] = []
+        self.first = self.part = 0
+
+    def page(self, index: int) -> Any:
+        """Page ``index`` of the whole overlay."""
+        while self.reader is None or index >= self.first + len(self.pages):
+            if self.reader is not None:
+                self.writer.reset_translation(self.reader)
+                self.first += len(self.pages)
+                self.part += 1
+            self.reader = PdfReader(io.BytesIO(self.overlay[self.part].pdf))
+            self.pages = list(self.reader.pages)
+        return self.pages[index - self.first]
+
+
 def label_for(index: int, front_pages: int) -> str:
     """Printed number of a page: roman in the front matter, arabic from the first divider."""
     if index < front_pages:
@@ -688,21 +727,26 @@ def _dest(writer: PdfWriter, name: str, page_index: int, left: float, top: float
     return Destination(TextStringObject(name), reference, Fit.xyz(left, top, 0))
 
 
-def _relink(writer: PdfWriter, names: Mapping[str, int]) -> None:
-    """Turn goto URIs into internal links, and check internal links point somewhere."""
-    for page in writer.pages:
-        for annotation in page.get("/Annots", []) or []:
-            annotation = annotation.get_object()
-            action = annotation.get("/A")
-            if action is None:
-                continue
-            action = action.get_object()
-            uri = str(action.get("/URI", ""))
-            if uri.startswith(GOTO):
-                target = uri.removeprefix(GOTO)
-                del annotation[NameObject("/A")]
-                if target in names:
-                    annotation[NameObject("/Dest")] = TextStringObject(target)
+def _finish_links(page: Any, names: Set[str], printable: bool) -> None:
+    """Turn goto URIs into internal links (when their target exists) and mark links printable.
+
+    Done as each sheet is copied, before its objects become bytes (compact.py): the targets
+    are known beforehand, as every anchor of the frame and the sheets becomes a destination.
+    """
+    for annotation in page.get("/Annots", []) or []:
+        annotation = annotation.get_object()
+        if printable:
+            annotation[NameObject("/F")] = NumberObject(4)  # PDF/A: annotations print
+        action = annotation.get("/A")
+        if action is None:
+            continue
+        action = action.get_object()
+        uri = str(action.get("/URI", ""))
+        if uri.startswith(GOTO):
+            target = uri.removeprefix(GOTO)
+            del annotation[NameObject("/A")]
+            if target in names:
+                annotation[NameObject("/Dest")] = TextStringObject(target)
 
 
 def _typography(project: Project) -> Any:

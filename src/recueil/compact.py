@@ -6,7 +6,8 @@ all it parsed. Merging 1,000 sheet renders that way held about 680 MB for a 76 M
 sheet's pages are copied and stamped, nothing changes its fonts, images or content streams
 again: they are serialised at once and kept as bytes, which pypdf writes out unchanged (it
 neither renumbers nor walks objects when writing). Only what later stages edit stays live: the
-pages, their resources, annotations and link actions.
+pages and the entries of their resources named in EDITED_RESOURCES; links must be final before
+(assemble.py makes them so).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, IndirectObject, PdfObject
 from pypdf.generic._link import DirectReferenceLink
 
+#: resource entries of a page that later stages still edit (printshop.py adds a colour space,
+#: pagecontent.py a form); the others (fonts, graphic states, patterns...) become bytes
+EDITED_RESOURCES = ("/ColorSpace", "/XObject")
+
 
 class Serialised(PdfObject):
     """An object of the output already written as PDF syntax.
@@ -29,7 +34,7 @@ class Serialised(PdfObject):
 
     __slots__ = ("data", "indirect_reference")
 
-    def __init__(self, data: bytes, reference: IndirectObject):
+    def __init__(self, data: bytes, reference: IndirectObject | None):
         self.data = data
         self.indirect_reference = reference
 
@@ -67,18 +72,21 @@ def serialise_copied(writer: PdfWriter, first: int, pages: Iterable[Any]) -> Non
         live.add(page.indirect_reference.idnum)
         resources = keep(page.raw_get("/Resources") if "/Resources" in page else None)
         if isinstance(resources, DictionaryObject):
-            for value in dict.values(resources):  # raw values: references stay references
-                keep(value)
-        annotations = keep(page.raw_get("/Annots") if "/Annots" in page else None)
-        for annotation in annotations or []:
-            annotation = keep(annotation)
-            if isinstance(annotation, DictionaryObject) and "/A" in annotation:
-                keep(annotation.raw_get("/A"))
+            for key, value in list(dict.items(resources)):  # raw: references stay references
+                if key in EDITED_RESOURCES:
+                    keep(value)
+                elif not isinstance(value, IndirectObject):
+                    resources[key] = Serialised(_bytes(value), None)
+
     objects = writer._objects
     for index in range(first, len(objects)):
         obj = objects[index]
         if obj is None or index + 1 in live or isinstance(obj, Serialised):
             continue
-        buffer = io.BytesIO()
-        obj.write_to_stream(buffer)
-        objects[index] = Serialised(buffer.getvalue(), IndirectObject(index + 1, 0, writer))
+        objects[index] = Serialised(_bytes(obj), IndirectObject(index + 1, 0, writer))
+
+
+def _bytes(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    obj.write_to_stream(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,125 @@
+"""How a collection is assembled: the frame split into documents, and a merge that lets go.
+
+Timing is measured by the benchmark, not here; these tests check the mechanisms the speed and
+memory figures rest on, on the sample project.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import weakref
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+import recueil.assemble as assemble
+from recueil.build import SheetRenderer, load_corpus
+from recueil.bundle import build_collection, discover_collections
+from recueil.frame import split_parts
+from recueil.project import load_project
+
+REPO = Path(__file__).resolve().parents[1]
+
+PAGE = """<!DOCTYPE html>
+<html lang="fr">
+<head><meta charset="utf-8"><link rel="stylesheet" href="s.css"></head>
+<body class="frame">
+{body}
+</body>
+</html>
+"""
+
+
+def _part(name: str, size: int) -> str:
+    return f'<section class="part" id="part-{name}">\n<p>{"x" * size}</p>\n</section>\n'
+
+
+def test_split_parts_keeps_whole_parts_in_order_with_the_head() -> None:
+    parts = [_part(f"p{n}", size) for n, size in enumerate([10, 10, 3000, 10, 1500, 1500, 10])]
+    html = PAGE.format(body="".join(parts))
+    pieces = split_parts(html, 4)
+    assert 2 <= len(pieces) <= 5
+    for piece in pieces:
+        assert piece.startswith(html[: html.index('<body class="frame">') + 20])
+        assert piece.endswith("</body>\n</html>\n")
+    # every part exactly once, in order, never cut
+    found = [p for piece in pieces for p in parts if p in piece]
+    assert found == parts
+    assert "".join(pieces).count("<section") == len(parts)
+    # the large part is alone
+    assert any(piece.count("<section") == 1 and "x" * 3000 in piece for piece in pieces)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<p>not a part</p>" + _part("a", 10) + _part("b", 10),  # content outside the parts
+        _part("only", 10),  # a single part
+        "<div>no parts at all</div>",
+    ],
+)
+def test_split_parts_leaves_other_documents_whole(body: str) -> None:
+    html = PAGE.format(body=body)
+    assert split_parts(html, 4) == [html]
+
+
+@pytest.fixture(scope="module")
+def national() -> tuple[object, object, object, object]:
+    """The sample's national collection (27 sheets), its sheets rendered once for the module."""
+    project, problems = load_project(REPO)
+    assert not problems
+    corpus = load_corpus(project)
+    collections, _ = discover_collections(project)
+    collection = next(c for c in collections if c.name == "rencontre-nationale-2022")
+    return project, corpus, collection, SheetRenderer(project, corpus)
+
+
+def test_frame_is_laid_out_in_several_documents_and_gives_the_same_pages(national) -> None:
+    """Split or whole, the frame gives the same collection: same pages, text and labels."""
+    project, corpus, collection, renderer = national
+    split, diagnostics = build_collection(project, corpus, collection, renderer)
+    assert split is not None, diagnostics
+    original = assemble.FRAME_DOCUMENTS
+    assemble.FRAME_DOCUMENTS = 1
+    try:
+        whole, diagnostics = build_collection(project, corpus, collection, renderer)
+    finally:
+        assemble.FRAME_DOCUMENTS = original
+    assert whole is not None, diagnostics
+    a, b = PdfReader(io.BytesIO(split.pdf)), PdfReader(io.BytesIO(whole.pdf))
+    assert len(a.pages) == len(b.pages) == split.plan.total
+    assert [p.extract_text() for p in a.pages] == [p.extract_text() for p in b.pages]
+    assert a.page_labels == b.page_labels
+    assert sorted(a.named_destinations) == sorted(b.named_destinations)
+
+
+def test_merge_releases_each_sheet_once_copied(national, monkeypatch) -> None:
+    """When the file is written, no sheet's reader is alive any more (they were all read)."""
+    project, corpus, collection, renderer = national
+    readers: list[weakref.ref[PdfReader]] = []
+
+    class Tracked(PdfReader):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            readers.append(weakref.ref(self))
+
+    alive_at_write: list[int] = []
+    write = PdfWriter.write
+
+    def counting_write(self, stream):  # type: ignore[no-untyped-def]
+        gc.collect()
+        alive_at_write.append(sum(1 for ref in readers if ref() is not None))
+        return write(self, stream)
+
+    monkeypatch.setattr(assemble, "PdfReader", Tracked)
+    monkeypatch.setattr(PdfWriter, "write", counting_write)
+    result, diagnostics = build_collection(project, corpus, collection, renderer)
+    assert result is not None, diagnostics
+    sheets = len(result.sheet_first_page)
+    assert sheets > 20
+    assert len(readers) >= sheets  # every sheet was read through the tracked reader
+    # alive: at most the frame's documents and the overlay's last part, nothing per sheet
+    assert len(alive_at_write) == 1
+    assert alive_at_write[0] <= assemble.FRAME_DOCUMENTS + 1, (alive_at_write, sheets)
