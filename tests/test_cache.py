@@ -322,3 +322,33 @@ def test_a_picto_shared_by_two_sheets_is_a_dependency_of_both(tmp_path: Path) ->
         result, _ = renderer.render(sheet)
         assert result is not None
         assert picto in result.dependencies, sheet.slug
+
+
+def test_workers_are_replaced_after_a_number_of_sheets_and_every_sheet_completes(
+    monkeypatch,
+) -> None:
+    """A worker renders TASKS_PER_WORKER sheets, then a fresh one takes over (memory)."""
+    import os
+
+    from recueil import workers
+
+    monkeypatch.setattr(workers, "TASKS_PER_WORKER", 3)
+    done: dict[str, int] = {}
+
+    def task(slug: str) -> workers.Outcome:
+        return os.getpid(), [], slug.encode()
+
+    def record(slug: str, outcome: workers.Outcome) -> None:
+        result, diagnostics, data = outcome
+        assert not diagnostics and data == slug.encode()
+        done[slug] = result
+
+    slugs = [f"s{n}" for n in range(10)]
+    workers.RenderPool(task, 2, 30.0, 0).run(slugs, lambda slug: slug, record)
+    assert sorted(done) == sorted(slugs)
+    by_worker: dict[int, int] = {}
+    for pid in done.values():
+        by_worker[pid] = by_worker.get(pid, 0) + 1
+    assert max(by_worker.values()) <= 3
+    assert len(by_worker) >= 4  # 10 sheets, at most 3 each
+    assert os.getpid() not in by_worker

@@ -112,6 +112,8 @@ def build_sheets(
 
     def task(slug: str) -> Outcome:
         result, diagnostics, standalone, _ = renderer.produce(renderer.sheets[slug])
+        # runs in a worker: the parent remembers the render, this copy would only pile up
+        renderer.renders.pop(slug, None)
         return result, diagnostics, standalone
 
     def done(slug: str, outcome: Outcome) -> None:
