@@ -38,8 +38,8 @@ class Measure:
     pss_mb: float = 0.0
 
 
-def _tree_rss(root: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+def _tree(root: int) -> dict[int, int]:
+    """Each process of the tree under ``root`` (itself included) → its RSS, in bytes."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -52,12 +52,18 @@ def _tree_rss(root: int) -> int:
             rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [root]
+    found: dict[int, int] = {}
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        found[pid] = rss.get(pid, 0)
         stack.extend(children.get(pid, []))
-    return total
+    return found
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    return sum(_tree(root).values())
 
 
 def _tree_pss(root: int) -> int:
@@ -70,20 +76,8 @@ def _tree_pss(root: int) -> int:
     Reading it walks the page tables (about 10 ms for a process of 300 MB), so it is sampled
     far less often than RSS.
     """
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stream:
-                fields = stream.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        stack.extend(children.get(pid, []))
+    total = 0
+    for pid in _tree(root):
         try:
             with open(f"/proc/{pid}/smaps_rollup") as stream:
                 for line in stream:
@@ -219,7 +213,8 @@ def main() -> None:
         "Ratios are to the one-pass baseline of the same size, measured in the same run.",
         "Memory, all processes of the run together: the peak of their summed RSS (sampled every",
         "20 ms), which counts pages shared by forked workers once per process, and the peak of",
-        "their summed PSS (sampled every second), which counts each page once.",
+        "their summed PSS (sampled every second, so shown only for runs of 5 s or more), which",
+        "counts each page once.",
         "",
     ]
     for size in sizes:
@@ -236,7 +231,8 @@ def main() -> None:
             ratio = f"{m.wall / base.wall:.3f}" if m is not base else "1"
             cpu = f"{m.cpu:.1f}" if m.cpu else ""
             peak = f"{m.peak_mb:.0f}" if m.peak_mb else ""
-            pss = f"{m.pss_mb:.0f}" if m.pss_mb else ""
+            # sampled every PSS_PERIOD: a run of a few periods may end before its peak is seen
+            pss = f"{m.pss_mb:.0f}" if m.pss_mb and m.wall >= 5 * PSS_PERIOD else ""
             lines.append(f"| {name} | {m.wall:.2f} | {ratio} | {cpu} | {peak} | {pss} | {note} |")
         lines.append("")
         print("\n".join(lines[-len(rows) - 4 :]), flush=True)

@@ -527,13 +527,15 @@ class Assembler:
                 reader, source_pages = frame_readers[number], frame_pages[number]
                 assert reader is not None
                 remaining[number] -= 1
-                if not remaining[number]:
+                last_use = not remaining[number]
+                if last_use:
                     frame_readers[number], frame_pages[number] = None, []
             else:
                 # one sheet at a time: its parsed objects are freed once its pages are copied
                 reader = PdfReader(io.BytesIO(self.renders[slot.ref].pdf))
                 source_pages, first = list(reader.pages), 0
                 outlines[slot.ref] = _flatten(reader)
+                last_use = True
             page_map = {first + k: index + k for k in range(slot.count)}
             objects_before = len(writer._objects)
             copied = []
@@ -548,17 +550,11 @@ class Assembler:
             settle_links(writer)
             for page in copied:
                 _finish_links(page, anchors, printable=self.edition is not None)
-            if slot.source == "sheet" or not remaining[number]:
+            if last_use:  # nothing more is copied from this reader: forget it
                 writer.reset_translation(reader)
             serialise_copied(writer, objects_before, copied)
             index += slot.count
-        names: dict[str, int] = {}
-        for name, page_index, dest in destinations:
-            if name in names:
-                continue
-            names[name] = page_index
-            left, top = dest
-            writer.add_named_destination_object(_dest(writer, name, page_index, left, top))
+        _add_destinations(writer, destinations)
         self._outline(writer, plan, outlines)
         _labels(writer, plan)
         self._metadata(writer, PdfReader(io.BytesIO(frame.documents[0].pdf)))
@@ -717,6 +713,29 @@ def _destinations(reader: PdfReader, page_map: Mapping[int, int]) -> list[tuple[
             top = float(dest.get("/Top", 0) or 0)
             found.append((str(name), page_map[page_number], (left, top)))
     return found
+
+
+def _add_destinations(writer: PdfWriter, destinations: Sequence[tuple[str, int, Any]]) -> None:
+    """Declare the named destinations (the first of a name wins), in one sorted name array.
+
+    pypdf's add_named_destination_object inserts each name into the sorted array by a linear
+    scan: quadratic, 1.3 s for the 4,800 names of 400 sheets. The objects are added in the same
+    order and the array is sorted once, so the file is the same.
+    """
+    seen: set[str] = set()
+    entries: list[tuple[TextStringObject, Any]] = []
+    array: Any = None
+    for name, page_index, (left, top) in destinations:
+        if name in seen:
+            continue
+        seen.add(name)
+        reference = writer._add_object(_dest(writer, name, page_index, left, top).dest_array)
+        if array is None:  # created after the first destination, as pypdf does
+            array = writer.get_named_dest_root()
+        entries.append((TextStringObject(name), reference))
+    entries.sort(key=lambda entry: str(entry[0]))
+    for title, reference in entries:
+        array.extend([title, reference])
 
 
 def _dest(writer: PdfWriter, name: str, page_index: int, left: float, top: float) -> Any:

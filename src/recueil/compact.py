@@ -3,11 +3,11 @@
 pypdf's writer keeps every object it copies as a tree of Python objects (each number, name and
 array entry a separate object), and its link bookkeeping keeps every source reader alive with
 all it parsed. Merging 1,000 sheet renders that way held about 680 MB for a 76 MB file. Once a
-sheet's pages are copied and stamped, nothing changes its fonts, images or content streams
-again: they are serialised at once and kept as bytes, which pypdf writes out unchanged (it
-neither renumbers nor walks objects when writing). Only what later stages edit stays live: the
-pages and the entries of their resources named in EDITED_RESOURCES; links must be final before
-(assemble.py makes them so).
+sheet's (or a generated part's) pages are copied and stamped, nothing changes its fonts, images
+or content streams again: they are serialised at once and kept as bytes, which pypdf writes out
+unchanged (it neither renumbers nor walks objects when writing). Only what later stages edit
+stays live: the pages and the entries of their resources named in EDITED_RESOURCES; links must
+be final before (assemble.py makes them so).
 """
 
 from __future__ import annotations
