@@ -41,7 +41,7 @@ from .markup import GOTO, MarkupOptions, to_html
 from .pagecontent import form_of, stamp
 from .printshop import PrintShop, finish_for_print, with_print_styles
 from .project import Project
-from .render import RenderResult, render_pdf
+from .render import RenderResult, parse_styles_once, render_pdf
 from .sheet import Sheet
 from .template import make_environment, render_page
 from .workers import Outcome, RenderPool
@@ -424,6 +424,7 @@ class Assembler:
             if self.cache is not None:
                 self.cache.put(keys[name], result)
 
+        parse_styles_once(documents[missing[0]], self.project.root, self.project.style_dirs)
         pool = RenderPool(task, self.jobs, DOCUMENT_TIMEOUT, 0)
         pool.run(missing, lambda _: self.collection.source, done)
         if failures:

@@ -14,7 +14,7 @@ from pathlib import Path
 from .corpus import Corpus, load_corpus, typography_options
 from .diagnostics import Diagnostic, Level, error
 from .publish import write_atomic
-from .render import RenderResult
+from .render import RenderResult, parse_styles_once
 from .renderer import SheetRenderer
 from .sheet import Sheet
 from .workers import Outcome, RenderPool
@@ -124,6 +124,9 @@ def build_sheets(
         publish(sheet, outcome, False)
 
     if misses:
+        if not renderer.project.settings.remote_image_hosts:  # no fetching in this process
+            html, _ = renderer.page(misses[0])
+            parse_styles_once(html, renderer.project.root, renderer.project.style_dirs)
         pool = RenderPool(task, limits.jobs, limits.timeout, limits.memory_mb)
         pool.run([s.slug for s in misses], lambda slug: by_slug[slug].rel, done)
     return [outcomes[sheet.slug] for sheet in selection if sheet.slug in outcomes] + [

@@ -140,6 +140,18 @@ def render_pdf(
 
 
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+
+
+def parse_styles_once(html: str, project_dir: Path, style_dirs: tuple[Path, ...]) -> None:
+    """Parse the stylesheets ``html`` links to (and load their fonts) in this process now.
+
+    Called before forking workers: they inherit the parsed styles instead of each parsing
+    them again (a worker is replaced every hundred sheets, and each pool of the assembly
+    starts its own), about 0.2 s saved per worker.
+    """
+    _parsed_styles(project_dir, style_dirs, tuple(_STYLESHEET.findall(html)))
+
+
 _PARSED: dict[tuple[Any, ...], tuple[list[CSS], FontConfiguration, tuple[str, ...]]] = {}
 
 
