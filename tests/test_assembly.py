@@ -123,3 +123,29 @@ def test_merge_releases_each_sheet_once_copied(national, monkeypatch) -> None:
     # alive: at most the frame's documents and the overlay's last part, nothing per sheet
     assert len(alive_at_write) == 1
     assert alive_at_write[0] <= assemble.FRAME_DOCUMENTS + 1, (alive_at_write, sheets)
+
+
+def test_a_generated_document_that_fails_is_an_error_of_its_collection_only(
+    national, monkeypatch
+) -> None:
+    """A worker crashing on the frame fails that collection with a located error, no traceback."""
+    project, corpus, collection, renderer = national
+    real = assemble.render_pdf
+
+    def crash_on_national(html: str, **kwargs):  # type: ignore[no-untyped-def]
+        if "rencontre" in kwargs.get("rel", ""):
+            raise ValueError("simulated layout crash")
+        return real(html, **kwargs)
+
+    monkeypatch.setattr(assemble, "render_pdf", crash_on_national)
+    result, diagnostics = build_collection(project, corpus, collection, renderer)
+    assert result is None
+    errors = [d for d in diagnostics if d.level.name == "ERROR"]
+    assert errors and errors[-1].path == collection.source
+    assert "laying out the generated pages failed" in errors[-1].message
+    assert "simulated layout crash" in errors[-1].message
+    # another collection of the same build is still assembled
+    collections, _ = discover_collections(project)
+    other = next(c for c in collections if c.name == "pack-seminaire-cpo")
+    done, found = build_collection(project, corpus, other, renderer)
+    assert done is not None, found

@@ -72,6 +72,11 @@ ROMAN = (
 )
 
 
+class AssemblyError(Exception):
+    """A generated document could not be laid out (its worker crashed, hung or ran out of
+    memory): the collection is not written, the rest of the build goes on."""
+
+
 def roman(number: int) -> str:
     """Lower-case roman numeral, as used for front-matter page labels."""
     out = ""
@@ -428,7 +433,7 @@ class Assembler:
         pool = RenderPool(task, self.jobs, DOCUMENT_TIMEOUT, 0)
         pool.run(missing, lambda _: self.collection.source, done)
         if failures:
-            raise RuntimeError(f"{self.collection.source}: generated pages: {failures[0]}")
+            raise AssemblyError(f"laying out the generated pages failed: {failures[0]}")
         return results
 
     def stamps(self, plan: Plan) -> list[dict[str, Any]]:
@@ -494,7 +499,7 @@ class Assembler:
         overlay = [rendered[name] for name in sorted(rendered)]
         pages = sum(part.page_count for part in overlay)
         if pages != plan.total:
-            raise RuntimeError(f"overlay has {pages} pages for {plan.total}")
+            raise AssemblyError(f"the page-number overlay has {pages} pages for {plan.total}")
         return overlay
 
     def merge(self, plan: Plan, frame: Frame, overlay: Sequence[RenderResult]) -> bytes:

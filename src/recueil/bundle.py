@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .assemble import Assembler, CollectionResult
+from .assemble import Assembler, AssemblyError, CollectionResult
 from .cache import RenderCache, digest, versions
 from .collection import (
     COLLECTIONS_DIR,
@@ -213,7 +213,10 @@ def assemble_collection(
         edition,
         jobs,
     )
-    assembled = assembler.assemble()
+    try:
+        assembled = assembler.assemble()
+    except AssemblyError as failure:
+        return None, [*assembler.diagnostics, error(prepared.collection.source, None, str(failure))]
     if any(d.level is Level.ERROR for d in assembled.diagnostics):
         return None, assembled.diagnostics
     return assembled, assembled.diagnostics
