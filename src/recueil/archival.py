@@ -29,9 +29,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DecodedStreamObject,
-    DictionaryObject,
     NameObject,
-    NumberObject,
     TextStringObject,
 )
 
@@ -107,7 +105,8 @@ def claim_pdfa(
     """Give an assembled document the PDF/A-2u claim its parts had (they come from WeasyPrint).
 
     ``source`` is one of the WeasyPrint PDF/A documents the pages came from: its sRGB output
-    intent is copied, so the ICC profile is the one WeasyPrint ships.
+    intent is copied, so the ICC profile is the one WeasyPrint ships. Links must already be
+    printable (/F 4): the assembler marks them as it copies each page.
     """
     creator, producer = "recueil", "recueil (WeasyPrint, pypdf)"
     mark_pdfa_header(writer)
@@ -146,11 +145,6 @@ def claim_pdfa(
     stream[NameObject("/Subtype")] = NameObject("/XML")
     root[NameObject("/Metadata")] = writer._add_object(stream)
     root[NameObject("/Lang")] = TextStringObject(language)
-    for page in writer.pages:
-        for annotation in page.get("/Annots", []) or []:
-            target = annotation.get_object()
-            if isinstance(target, DictionaryObject):  # the assembler marks links it serialised
-                target[NameObject("/F")] = NumberObject(4)  # printable
 
 
 def mark_pdfa_header(writer: PdfWriter) -> None:

@@ -249,54 +249,36 @@ def _build_variants(
 ) -> bool:
     """Build the screen PDF of a collection, then the printer's beside it when it asks for one.
 
-    The print-shop variant is built only when the screen one succeeded: it is the same
-    collection, so its problems would be the same ones reported twice.
+    Each is skipped when it is up to date. The print-shop variant is built only when the screen
+    one succeeded: it is the same collection, so its problems would be the same ones reported
+    twice. False on errors.
     """
     for variant in variants(collection):
         target = variant_output(output, variant)
-        if not _build_one(
-            project, corpus, collection, renderer, target, diagnostics, quiet, jobs, variant
-        ):
+        started = time.perf_counter()
+        prepared, found = prepare_collection(project, corpus, collection, renderer, variant)
+        diagnostics += found
+        if prepared is None:
             return False
-    return True
-
-
-def _build_one(
-    project: Project,
-    corpus: Corpus,
-    collection: Collection,
-    renderer: SheetRenderer,
-    output: Path,
-    diagnostics: list[Diagnostic],
-    quiet: bool,
-    jobs: int,
-    variant: str = "",
-) -> bool:
-    """Build one collection into ``output`` unless it is up to date; False on errors."""
-    started = time.perf_counter()
-    prepared, found = prepare_collection(project, corpus, collection, renderer, variant)
-    diagnostics += found
-    if prepared is None:
-        return False
-    name = variant_output(Path(f"{collection.name}.json"), variant).name
-    state = project.build_dir / CACHE_DIR / "collections" / name
-    if renderer.cache is not None and up_to_date(state, prepared, output):
+        name = variant_output(Path(f"{collection.name}.json"), variant).name
+        state = project.build_dir / CACHE_DIR / "collections" / name
+        if renderer.cache is not None and up_to_date(state, prepared, target):
+            if not quiet:
+                click.echo(f"collection {collection.name}: {target} (unchanged)", err=True)
+            continue
+        result, found = assemble_collection(project, prepared, renderer.cache, jobs=jobs)
+        diagnostics += found
+        if result is None:
+            return False
+        write_atomic(target, result.pdf)
+        if renderer.cache is not None:
+            record(state, prepared, result.pdf)
         if not quiet:
-            click.echo(f"collection {collection.name}: {output} (unchanged)", err=True)
-        return True
-    result, found = assemble_collection(project, prepared, renderer.cache, jobs=jobs)
-    diagnostics += found
-    if result is None:
-        return False
-    write_atomic(output, result.pdf)
-    if renderer.cache is not None:
-        record(state, prepared, result.pdf)
-    if not quiet:
-        click.echo(
-            f"collection {collection.name}: {output} ({result.plan.total} pages, "
-            f"{len(result.pdf) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)",
-            err=True,
-        )
+            click.echo(
+                f"collection {collection.name}: {target} ({result.plan.total} pages, "
+                f"{len(result.pdf) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)",
+                err=True,
+            )
     return True
 
 
