@@ -15,10 +15,12 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 import recueil.assemble as assemble
+import recueil.merge as merge
 from recueil.build import SheetRenderer, load_corpus
 from recueil.bundle import build_collection, discover_collections
 from recueil.frame import split_parts
 from recueil.project import load_project
+from recueil.workers import RenderPool
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,7 +115,7 @@ def test_merge_releases_each_sheet_once_copied(national, monkeypatch) -> None:
         alive_at_write.append(sum(1 for ref in readers if ref() is not None))
         return write(self, stream)
 
-    monkeypatch.setattr(assemble, "PdfReader", Tracked)
+    monkeypatch.setattr(merge, "PdfReader", Tracked)
     monkeypatch.setattr(PdfWriter, "write", counting_write)
     result, diagnostics = build_collection(project, corpus, collection, renderer)
     assert result is not None, diagnostics
@@ -123,6 +125,34 @@ def test_merge_releases_each_sheet_once_copied(national, monkeypatch) -> None:
     # alive: at most the frame's documents and the overlay's last part, nothing per sheet
     assert len(alive_at_write) == 1
     assert alive_at_write[0] <= assemble.FRAME_DOCUMENTS + 1, (alive_at_write, sheets)
+
+
+def test_the_file_does_not_depend_on_how_many_sheets_were_copied_during_layout(
+    national, monkeypatch
+) -> None:
+    """Sheets are copied while workers lay the frame out: none early or all early, same bytes."""
+    project, corpus, collection, renderer = national
+    run = RenderPool.run
+    copied_early: list[int] = []
+
+    def without_idle(self, slugs, rel_of, on_done, idle=None):  # type: ignore[no-untyped-def]
+        return run(self, slugs, rel_of, on_done)
+
+    def idle_first(self, slugs, rel_of, on_done, idle=None):  # type: ignore[no-untyped-def]
+        steps = 0
+        while idle is not None and idle():
+            steps += 1
+        copied_early.append(steps)
+        return run(self, slugs, rel_of, on_done)
+
+    monkeypatch.setattr(RenderPool, "run", without_idle)
+    late, diagnostics = build_collection(project, corpus, collection, renderer)
+    assert late is not None, diagnostics
+    monkeypatch.setattr(RenderPool, "run", idle_first)
+    early, diagnostics = build_collection(project, corpus, collection, renderer)
+    assert early is not None, diagnostics
+    assert copied_early[0] == len(early.sheet_first_page)  # every sheet before the first pass
+    assert late.pdf == early.pdf
 
 
 def test_a_generated_document_that_fails_is_an_error_of_its_collection_only(

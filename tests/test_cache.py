@@ -352,3 +352,34 @@ def test_workers_are_replaced_after_a_number_of_sheets_and_every_sheet_completes
     assert max(by_worker.values()) <= 3
     assert len(by_worker) >= 4  # 10 sheets, at most 3 each
     assert os.getpid() not in by_worker
+
+
+def test_the_pool_runs_idle_steps_while_workers_render_and_loses_no_outcome() -> None:
+    """The parent's own work (``idle``) goes on between outcomes, until it says it is done."""
+    import time
+
+    from recueil import workers
+
+    def task(slug: str) -> workers.Outcome:
+        time.sleep(0.2)
+        return slug, [], None
+
+    done: list[str] = []
+    finished: list[float] = []
+    steps: list[float] = []
+
+    def record(slug: str, outcome: workers.Outcome) -> None:
+        done.append(outcome[0])
+        finished.append(time.monotonic())
+
+    def idle() -> bool:
+        steps.append(time.monotonic())
+        time.sleep(0.01)
+        return len(steps) < 15
+
+    slugs = [f"s{n}" for n in range(6)]
+    workers.RenderPool(task, 2, 30.0, 0).run(slugs, lambda slug: slug, record, idle)
+    assert sorted(done) == slugs
+    assert len(steps) == 15  # called until it returned False, never after
+    # the steps ran while the workers rendered (0.15 s of steps, 0.6 s of rendering)
+    assert steps[-1] < max(finished)

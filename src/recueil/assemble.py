@@ -14,8 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections import Counter
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,21 +23,18 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     ByteStringObject,
-    Fit,
     NameObject,
-    NumberObject,
     TextStringObject,
 )
 
 from .archival import PDF_VARIANT, claim_pdfa
 from .cache import RenderCache, digest, versions
 from .collection import Collection, Group
-from .compact import serialise_copied, settle_links
 from .diagnostics import Diagnostic, Level, error
 from .edition import Edition
 from .frame import Frame, frame_of, split_parts
-from .markup import GOTO, MarkupOptions, to_html
-from .pagecontent import form_of, stamp
+from .markup import MarkupOptions, to_html
+from .merge import Merger
 from .printshop import PrintShop, finish_for_print, with_print_styles
 from .project import Project
 from .render import RenderResult, parse_styles_once, render_pdf
@@ -338,8 +334,12 @@ class Assembler:
         parts = self._part_ids()
         counts = {part: 1 for part in parts}
         plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
+        # the sheets are copied into the output while workers lay out the generated parts
+        sheets = [slot.ref for slot in plan.slots if slot.source == "sheet"]
+        merger = Merger(self.renders, sheets, printable=self.edition is not None)
+        idle = merger.copy_next_sheet
         documents = self.frame_documents(plan, editorial)
-        frame = frame_of(self.render_documents(documents), sorted(documents))
+        frame = frame_of(self.render_documents(documents, idle), sorted(documents))
         for _ in range(MAX_FRAME_PASSES):
             new_counts = frame.counts(parts)
             if new_counts == counts:
@@ -349,7 +349,8 @@ class Assembler:
             # This pass usually confirms the plan: the overlay for it is laid out meanwhile, on
             # the other cores, and reused below when it does.
             documents = self.frame_documents(plan, editorial)
-            rendered = self.render_documents({**documents, **self.overlay_documents(plan)})
+            overlay_documents = self.overlay_documents(plan)
+            rendered = self.render_documents({**documents, **overlay_documents}, idle)
             frame = frame_of(rendered, sorted(documents))
         else:
             self.diagnostics.append(
@@ -358,8 +359,8 @@ class Assembler:
                 )
             )
         self.diagnostics += [d for d in frame.diagnostics if d.level is Level.ERROR]
-        overlay = self.render_overlay(plan)
-        pdf = self.merge(plan, frame, overlay)
+        overlay = self.render_overlay(plan, idle)
+        pdf = self.merge(merger, plan, frame, overlay)
         first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
         return CollectionResult(pdf, plan, first, self.diagnostics)
 
@@ -371,7 +372,9 @@ class Assembler:
         pieces = split_parts(html, FRAME_DOCUMENTS)
         return {f"frame-{number:03d}": piece for number, piece in enumerate(pieces)}
 
-    def render_documents(self, documents: Mapping[str, str]) -> dict[str, RenderResult]:
+    def render_documents(
+        self, documents: Mapping[str, str], idle: Callable[[], bool] | None = None
+    ) -> dict[str, RenderResult]:
         """Render generated documents (frame, overlay parts), reusing any already rendered.
 
         Renders come from this assembly's memo or the cache when the same HTML was rendered
@@ -379,7 +382,7 @@ class Assembler:
         The others are laid out in worker processes, several at once: the frame and the
         overlay use every core, and the memory WeasyPrint takes to lay out a long document
         (some 600 MB for the frame of 1,000 sheets) is returned when the worker ends instead of
-        staying in this process through the merge.
+        staying in this process through the merge. Meanwhile this process does ``idle`` steps.
         """
         options = {"pdf_variant": PDF_VARIANT} if self.edition else {}
         keys = {
@@ -431,7 +434,7 @@ class Assembler:
 
         parse_styles_once(documents[missing[0]], self.project.root, self.project.style_dirs)
         pool = RenderPool(task, self.jobs, DOCUMENT_TIMEOUT, 0)
-        pool.run(missing, lambda _: self.collection.source, done)
+        pool.run(missing, lambda _: self.collection.source, done, idle)
         if failures:
             raise AssemblyError(f"laying out the generated pages failed: {failures[0]}")
         return results
@@ -493,75 +496,23 @@ class Assembler:
             for start in range(0, len(stamps), OVERLAY_CHUNK)
         }
 
-    def render_overlay(self, plan: Plan) -> list[RenderResult]:
+    def render_overlay(
+        self, plan: Plan, idle: Callable[[], bool] | None = None
+    ) -> list[RenderResult]:
         """The overlay documents, in page order (reused when the last frame pass made them)."""
-        rendered = self.render_documents(self.overlay_documents(plan))
+        rendered = self.render_documents(self.overlay_documents(plan), idle)
         overlay = [rendered[name] for name in sorted(rendered)]
         pages = sum(part.page_count for part in overlay)
         if pages != plan.total:
             raise AssemblyError(f"the page-number overlay has {pages} pages for {plan.total}")
         return overlay
 
-    def merge(self, plan: Plan, frame: Frame, overlay: Sequence[RenderResult]) -> bytes:
+    def merge(
+        self, merger: Merger, plan: Plan, frame: Frame, overlay: Sequence[RenderResult]
+    ) -> bytes:
         """Interleave pages, stamp the overlay, rebuild destinations, links, outline, labels."""
-        writer = PdfWriter()
-        frame_readers: list[PdfReader | None] = [
-            PdfReader(io.BytesIO(document.pdf)) for document in frame.documents
-        ]
-        first_page = frame_readers[0].pages[0] if frame_readers[0] else None
-        assert first_page is not None
-        width, height = float(first_page.mediabox.width), float(first_page.mediabox.height)
-        destinations: list[tuple[str, int, Any]] = []
-        frame_parts = frame.parts(self._part_ids())
-        # every anchor of what is copied becomes a named destination (see _destinations)
-        anchors = {name for document in frame.documents for name in document.anchors}
-        anchors |= {name for slug in plan.sheet_pages for name in self.renders[slug].anchors}
-        # pypdf re-reads the page count on every reader.pages[i]: take each page list once
-        frame_pages = [list(reader.pages) if reader else [] for reader in frame_readers]
-        # frame parts left to copy from each frame document: its reader goes with the last one
-        remaining = Counter(frame_parts[s.ref][0] for s in plan.slots if s.source == "frame")
-        stamps = _Stamps(writer, overlay)
-        outlines: dict[str, list[tuple[str, int]]] = {}
-        index = 0
-        for slot in plan.slots:
-            if slot.source == "blank":
-                writer.add_blank_page(width, height)
-                index += 1
-                continue
-            if slot.source == "frame":
-                number, first, _ = frame_parts[slot.ref]
-                reader, source_pages = frame_readers[number], frame_pages[number]
-                assert reader is not None
-                remaining[number] -= 1
-                last_use = not remaining[number]
-                if last_use:
-                    frame_readers[number], frame_pages[number] = None, []
-            else:
-                # one sheet at a time: its parsed objects are freed once its pages are copied
-                reader = PdfReader(io.BytesIO(self.renders[slot.ref].pdf))
-                source_pages, first = list(reader.pages), 0
-                outlines[slot.ref] = _flatten(reader)
-                last_use = True
-            page_map = {first + k: index + k for k in range(slot.count)}
-            objects_before = len(writer._objects)
-            copied = []
-            for k in range(slot.count):
-                page = writer.add_page(source_pages[first + k])
-                overlay_page = stamps.page(index + k)
-                if overlay_page.get_contents() is not None:
-                    form = form_of(writer, overlay_page)
-                    stamp(writer, page, form, f"/RecueilStamp{index + k}")
-                copied.append(page)
-            destinations += _destinations(reader, page_map)
-            settle_links(writer)
-            for page in copied:
-                _finish_links(page, anchors, printable=self.edition is not None)
-            if last_use:  # nothing more is copied from this reader: forget it
-                writer.reset_translation(reader)
-            serialise_copied(writer, objects_before, copied)
-            index += slot.count
-        _add_destinations(writer, destinations)
-        self._outline(writer, plan, outlines)
+        writer = merger.finish(plan.slots, frame, frame.parts(self._part_ids()), overlay)
+        self._outline(writer, plan, merger.outlines)
         _labels(writer, plan)
         self._metadata(writer, PdfReader(io.BytesIO(frame.documents[0].pdf)))
         if self.print_shop is not None:
@@ -656,32 +607,6 @@ class Assembler:
         writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
 
 
-class _Stamps:
-    """The overlay's pages in order, each overlay document read only while its pages are used.
-
-    Pages are asked for in increasing order; a finished document's reader, and what the writer
-    remembers of it, are released, so that the whole overlay is never held parsed at once.
-    """
-
-    def __init__(self, writer: PdfWriter, overlay: Sequence[RenderResult]):
-        self.writer = writer
-        self.overlay = overlay
-        self.reader: PdfReader | None = None
-        self.pages: list[Any] = []
-        self.first = self.part = 0
-
-    def page(self, index: int) -> Any:
-        """Page ``index`` of the whole overlay."""
-        while self.reader is None or index >= self.first + len(self.pages):
-            if self.reader is not None:
-                self.writer.reset_translation(self.reader)
-                self.first += len(self.pages)
-                self.part += 1
-            self.reader = PdfReader(io.BytesIO(self.overlay[self.part].pdf))
-            self.pages = list(self.reader.pages)
-        return self.pages[index - self.first]
-
-
 def label_for(index: int, front_pages: int) -> str:
     """Printed number of a page: roman in the front matter, arabic from the first divider."""
     if index < front_pages:
@@ -693,85 +618,6 @@ def _labels(writer: PdfWriter, plan: Plan) -> None:
     if plan.front_pages:
         writer.set_page_label(0, plan.front_pages - 1, style="/r", start=1)  # type: ignore[arg-type]
     writer.set_page_label(plan.front_pages, plan.total - 1, style="/D", start=1)  # type: ignore[arg-type]
-
-
-def _flatten(reader: PdfReader) -> list[tuple[str, int]]:
-    """The sheet's title and its section headings as (title, page) pairs, in order."""
-    result: list[tuple[str, int]] = []
-    for item in reader.outline:
-        children = item if isinstance(item, list) else [item]
-        for child in children:
-            if isinstance(child, list):
-                continue
-            page = reader.get_destination_page_number(child)
-            if page is not None:
-                result.append((str(child.title), page))
-    return result
-
-
-def _destinations(reader: PdfReader, page_map: Mapping[int, int]) -> list[tuple[str, int, Any]]:
-    """Named destinations of a source document that land on the pages being copied."""
-    found: list[tuple[str, int, Any]] = []
-    for name, dest in reader.named_destinations.items():
-        page_number = reader.get_destination_page_number(dest)
-        if page_number is not None and page_number in page_map:
-            left = float(dest.get("/Left", 0) or 0)
-            top = float(dest.get("/Top", 0) or 0)
-            found.append((str(name), page_map[page_number], (left, top)))
-    return found
-
-
-def _add_destinations(writer: PdfWriter, destinations: Sequence[tuple[str, int, Any]]) -> None:
-    """Declare the named destinations (the first of a name wins), in one sorted name array.
-
-    pypdf's add_named_destination_object inserts each name into the sorted array by a linear
-    scan: quadratic, 1.3 s for the 4,800 names of 400 sheets. The objects are added in the same
-    order and the array is sorted once, so the file is the same.
-    """
-    seen: set[str] = set()
-    entries: list[tuple[TextStringObject, Any]] = []
-    array: Any = None
-    for name, page_index, (left, top) in destinations:
-        if name in seen:
-            continue
-        seen.add(name)
-        reference = writer._add_object(_dest(writer, name, page_index, left, top).dest_array)
-        if array is None:  # created after the first destination, as pypdf does
-            array = writer.get_named_dest_root()
-        entries.append((TextStringObject(name), reference))
-    entries.sort(key=lambda entry: str(entry[0]))
-    for title, reference in entries:
-        array.extend([title, reference])
-
-
-def _dest(writer: PdfWriter, name: str, page_index: int, left: float, top: float) -> Any:
-    from pypdf.generic import Destination
-
-    reference = writer.pages[page_index].indirect_reference
-    assert reference is not None  # pages added to a writer always have one
-    return Destination(TextStringObject(name), reference, Fit.xyz(left, top, 0))
-
-
-def _finish_links(page: Any, names: Set[str], printable: bool) -> None:
-    """Turn goto URIs into internal links (when their target exists) and mark links printable.
-
-    Done as each sheet is copied, before its objects become bytes (compact.py): the targets
-    are known beforehand, as every anchor of the frame and the sheets becomes a destination.
-    """
-    for annotation in page.get("/Annots", []) or []:
-        annotation = annotation.get_object()
-        if printable:
-            annotation[NameObject("/F")] = NumberObject(4)  # PDF/A: annotations print
-        action = annotation.get("/A")
-        if action is None:
-            continue
-        action = action.get_object()
-        uri = str(action.get("/URI", ""))
-        if uri.startswith(GOTO):
-            target = uri.removeprefix(GOTO)
-            del annotation[NameObject("/A")]
-            if target in names:
-                annotation[NameObject("/Dest")] = TextStringObject(target)
 
 
 def _typography(project: Project) -> Any:

@@ -95,8 +95,14 @@ class RenderPool:
         slugs: Sequence[str],
         rel_of: Callable[[str], str],
         on_done: Callable[[str, Outcome], None],
+        idle: Callable[[], bool] | None = None,
     ) -> None:
-        """Render every slug; ``on_done`` gets each outcome (errors included) as it arrives."""
+        """Render every slug; ``on_done`` gets each outcome (errors included) as it arrives.
+
+        While every worker is busy and no outcome is waiting, this process calls ``idle``, one
+        short step at a time, until it returns False: work of its own that needs no worker's
+        result, done on the core it would otherwise leave idle. Outcomes wait one step at most.
+        """
         pending = list(reversed(slugs))
         attempts: dict[str, int] = {}
         workers = [self._start() for _ in range(min(self.jobs, len(slugs)))]
@@ -121,8 +127,14 @@ class RenderPool:
                 busy = [w for w in workers if w.slug is not None]
                 if not busy:
                     continue
-                deadline = min(w.started for w in busy) + self.timeout
-                ready = wait([w.connection for w in busy], max(0.0, deadline - time.monotonic()))
+                connections = [w.connection for w in busy]
+                if idle is not None:
+                    ready = wait(connections, 0)
+                    if not ready and not idle():
+                        idle = None
+                else:
+                    deadline = min(w.started for w in busy) + self.timeout
+                    ready = wait(connections, max(0.0, deadline - time.monotonic()))
                 for worker in list(busy):
                     slug = worker.slug
                     assert slug is not None
