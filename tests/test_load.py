@@ -106,7 +106,10 @@ CASES = {
     "yaml-syntax-error": Case(
         "theme: petite-enfance",
         "theme: petite-enfance: mapping",
-        (f"{PASSERELLE_REL}:10:22: error: invalid YAML: mapping values are not allowed here",),
+        (
+            f"{PASSERELLE_REL}:10:22: error: invalid YAML: "
+            "mapping values are not allowed in this context",
+        ),
     ),
     "unknown-theme": Case(
         "theme: petite-enfance",
