@@ -383,3 +383,48 @@ def test_the_pool_runs_idle_steps_while_workers_render_and_loses_no_outcome() ->
     assert len(steps) == 15  # called until it returned False, never after
     # the steps ran while the workers rendered (0.15 s of steps, 0.6 s of rendering)
     assert steps[-1] < max(finished)
+
+
+def test_workers_do_not_outlive_a_killed_build(tmp_path: Path) -> None:
+    """SIGKILL gives the parent no chance to stop its workers: the kernel ends them."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    script = f"""
+import os, time
+from recueil.workers import RenderPool
+
+def task(slug):
+    with open({str(pids)!r}, "a") as out:
+        out.write(f"{{os.getpid()}}\\n")
+    time.sleep(60)
+    return None, [], None
+
+RenderPool(task, 2, 120.0, 0).run(["a", "b", "c"], lambda s: s, lambda s, o: None)
+"""
+    build = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 2):
+        time.sleep(0.05)
+    workers_ = [int(pid) for pid in pids.read_text().split()]
+    assert len(workers_) == 2
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    deadline = time.monotonic() + 10
+    alive = workers_
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [pid for pid in workers_ if _running(pid)]
+    assert not alive
+
+
+def _running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

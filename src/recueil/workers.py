@@ -9,6 +9,7 @@ Ctrl-C, so none is left behind.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import resource
@@ -32,6 +33,9 @@ Task = Callable[[str], Outcome]
 #: 500 sheets a worker at 1,000 sheets), and a fresh worker costs a fraction of a second
 TASKS_PER_WORKER = 100
 
+#: prctl option: the signal this process gets when its parent dies (linux/prctl.h)
+PR_SET_PDEATHSIG = 1
+
 
 @dataclass
 class _Worker:
@@ -42,8 +46,9 @@ class _Worker:
     done: int = 0
 
 
-def _serve(connection: Connection, task: Task, memory_mb: int) -> None:
+def _serve(connection: Connection, task: Task, memory_mb: int, parent: int) -> None:
     """Worker loop: receive a slug, send back what rendering it gave."""
+    _die_with_parent(parent)
     # Ctrl-C reaches the whole process group: the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_mb > 0:
@@ -84,7 +89,7 @@ class RenderPool:
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
         process = self.context.Process(
-            target=_serve, args=(child, self.task, self.memory_mb), daemon=True
+            target=_serve, args=(child, self.task, self.memory_mb, os.getpid()), daemon=True
         )
         process.start()
         child.close()
@@ -198,6 +203,22 @@ def _stop(worker: _Worker) -> None:
         worker.process.kill()
         worker.process.join(5.0)
     worker.connection.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker if the parent dies without stopping it (SIGKILL).
+
+    Waiting for the end of the pipe is not enough: a worker forked later inherits the parent's
+    end of every earlier worker's pipe, so after a SIGKILL the orphans kept each other waiting
+    for ever (found after a profiler killed a build).
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pipe's end is all there is
+        return
+    if os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
 
 
 def _address_space() -> int:
