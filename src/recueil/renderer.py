@@ -271,7 +271,7 @@ class SheetRenderer:
         if overlay is None:
             overlay = render_page_numbers(self.project, self.env, result.page_count)
             self.overlays[result.page_count] = overlay
-        return finish_standalone(result.pdf, overlay, archival=self.edition is not None)
+        return finish_standalone(result.pdf, overlay)
 
 
 def _markup(html: str) -> Markup:
