@@ -331,13 +331,26 @@ class Assembler:
         # are then off only by the dividers' extra pages and have the right number of digits:
         # the lines of the contents and indexes break as they will, and a second pass usually
         # confirms the first (zeros as first numbers made three passes the rule).
-        parts = self._part_ids()
-        counts = {part: 1 for part in parts}
+        counts = {part: 1 for part in self._part_ids()}
         plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
         # the sheets are copied into the output while workers lay out the generated parts
         sheets = [slot.ref for slot in plan.slots if slot.source == "sheet"]
-        merger = Merger(self.renders, sheets, printable=self.edition is not None)
-        idle = merger.copy_next_sheet
+        build = self.project.build_dir
+        spool = build if build.is_dir() else None
+        with Merger(self.renders, sheets, self.edition is not None, spool) as merger:
+            idle = merger.copy_next_sheet
+            plan, frame = self.settle_frame(plan, editorial, counts, idle)
+            overlay = self.render_overlay(plan, idle)
+            pdf = self.merge(merger, plan, frame, overlay)
+        first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
+        return CollectionResult(pdf, plan, first, self.diagnostics)
+
+    def settle_frame(
+        self, plan: Plan, editorial: str, counts: dict[str, int], idle: Callable[[], bool]
+    ) -> tuple[Plan, Frame]:
+        """Lay the generated parts out until their page counts agree with the plan's."""
+        parts = self._part_ids()
+        sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
         documents = self.frame_documents(plan, editorial)
         frame = frame_of(self.render_documents(documents, idle), sorted(documents))
         for _ in range(MAX_FRAME_PASSES):
@@ -359,10 +372,7 @@ class Assembler:
                 )
             )
         self.diagnostics += [d for d in frame.diagnostics if d.level is Level.ERROR]
-        overlay = self.render_overlay(plan, idle)
-        pdf = self.merge(merger, plan, frame, overlay)
-        first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
-        return CollectionResult(pdf, plan, first, self.diagnostics)
+        return plan, frame
 
     def frame_documents(self, plan: Plan, editorial: str) -> dict[str, str]:
         """The generated parts as documents (frame.py), bleeding in the print variant."""

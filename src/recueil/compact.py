@@ -13,7 +13,9 @@ be final before (assemble.py makes them so).
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from pypdf import PdfWriter
@@ -25,22 +27,52 @@ from pypdf.generic._link import DirectReferenceLink
 EDITED_RESOURCES = ("/ColorSpace", "/XObject")
 
 
+class Spool:
+    """Bytes of the output kept in an unnamed temporary file instead of memory.
+
+    A 1,000-sheet collection is some 85 MB of fonts, images and content streams: kept as bytes
+    objects, they stayed in the main process while the workers laid out the generated parts
+    beside it (merge.py copies the sheets meanwhile). The file disappears with the object.
+    """
+
+    def __init__(self, folder: Path | None = None):
+        self.file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - lives with the object
+        self.end = 0
+
+    def put(self, data: bytes) -> tuple[int, int]:
+        """Store ``data``; where it is (start, length)."""
+        self.file.seek(self.end)
+        self.file.write(data)
+        start, self.end = self.end, self.end + len(data)
+        return start, len(data)
+
+    def close(self) -> None:
+        """Remove the file now rather than when the object is collected."""
+        self.file.close()
+
+    def get(self, start: int, length: int) -> bytes:
+        """The bytes stored at ``start``."""
+        self.file.seek(start)
+        return self.file.read(length)
+
+
 class Serialised(PdfObject):
-    """An object of the output already written as PDF syntax.
+    """An object of the output already written as PDF syntax, its bytes in a spool.
 
     It keeps its reference: pypdf answers a later copy of the same source object (an overlay's
     resources, shared by many pages) with the reference of the object it copied first.
     """
 
-    __slots__ = ("data", "indirect_reference")
+    __slots__ = ("indirect_reference", "length", "spool", "start")
 
-    def __init__(self, data: bytes, reference: IndirectObject | None):
-        self.data = data
+    def __init__(self, spool: Spool, data: bytes, reference: IndirectObject | None):
+        self.spool = spool
+        self.start, self.length = spool.put(data)
         self.indirect_reference = reference
 
     def write_to_stream(self, stream: Any, encryption_key: Any = None) -> None:
         """Write the stored bytes (the collection is never encrypted)."""
-        stream.write(self.data)
+        stream.write(self.spool.get(self.start, self.length))
 
 
 def settle_links(writer: PdfWriter) -> None:
@@ -59,7 +91,7 @@ def settle_links(writer: PdfWriter) -> None:
     writer._merged_in_pages.clear()
 
 
-def serialise_copied(writer: PdfWriter, first: int, pages: Iterable[Any]) -> None:
+def serialise_copied(writer: PdfWriter, first: int, pages: Iterable[Any], spool: Spool) -> None:
     """Turn the objects added since object number ``first`` into bytes, except editable ones."""
     live: set[int] = set()
 
@@ -76,14 +108,14 @@ def serialise_copied(writer: PdfWriter, first: int, pages: Iterable[Any]) -> Non
                 if key in EDITED_RESOURCES:
                     keep(value)
                 elif not isinstance(value, IndirectObject):
-                    resources[key] = Serialised(_bytes(value), None)
+                    resources[key] = Serialised(spool, _bytes(value), None)
 
     objects = writer._objects
     for index in range(first, len(objects)):
         obj = objects[index]
         if obj is None or index + 1 in live or isinstance(obj, Serialised):
             continue
-        objects[index] = Serialised(_bytes(obj), IndirectObject(index + 1, 0, writer))
+        objects[index] = Serialised(spool, _bytes(obj), IndirectObject(index + 1, 0, writer))
 
 
 def _bytes(obj: Any) -> bytes:

@@ -17,12 +17,13 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Mapping, Sequence, Set
+from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import Fit, NameObject, NumberObject, TextStringObject
 
-from .compact import serialise_copied, settle_links
+from .compact import Spool, serialise_copied, settle_links
 from .frame import Frame
 from .markup import GOTO
 from .pagecontent import form_of, stamp
@@ -36,11 +37,19 @@ class Merger:
     """One collection's output file, built in two stages: sheets, then the rest.
 
     ``sheets`` are the slugs in the order the collection prints them; ``printable`` marks every
-    link printable (PDF/A, editions).
+    link printable (PDF/A, editions); what is final waits in a temporary file in
+    ``spool_folder`` (compact.Spool).
     """
 
-    def __init__(self, renders: Mapping[str, RenderResult], sheets: Sequence[str], printable: bool):
+    def __init__(
+        self,
+        renders: Mapping[str, RenderResult],
+        sheets: Sequence[str],
+        printable: bool,
+        spool_folder: Path | None = None,
+    ):
         self.writer = PdfWriter()
+        self.spool = Spool(spool_folder)
         self.renders = renders
         self.order = list(sheets)
         self.printable = printable
@@ -49,6 +58,13 @@ class Merger:
         self.pages: dict[str, list[Any]] = {}
         self.destinations: dict[str, list[tuple[str, int, tuple[float, float]]]] = {}
         self.outlines: dict[str, list[tuple[str, int]]] = {}
+
+    def __enter__(self) -> Merger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Remove the spool's file (the output is written by then, or abandoned)."""
+        self.spool.close()
 
     def copy_next_sheet(self) -> bool:
         """Copy the next sheet's pages; False once every sheet is copied."""
@@ -67,7 +83,7 @@ class Merger:
         for page in pages:
             _finish_links(page, self.sheet_anchors, self.printable)
         writer.reset_translation(reader)
-        serialise_copied(writer, objects_before, pages)
+        serialise_copied(writer, objects_before, pages, self.spool)
         return True
 
     def finish(
@@ -134,14 +150,14 @@ class Merger:
                 if not remaining[number]:  # nothing more is copied from this reader
                     writer.reset_translation(reader)
                     readers[number], frame_pages[number] = None, []
-                serialise_copied(writer, objects_before, pages)
+                serialise_copied(writer, objects_before, pages, self.spool)
             objects_before = len(writer._objects)
             for k, page in enumerate(pages):
                 overlay_page = stamps.page(index + k)
                 if overlay_page.get_contents() is not None:
                     form = form_of(writer, overlay_page)
                     stamp(writer, page, form, f"/RecueilStamp{index + k}")
-            serialise_copied(writer, objects_before, pages)
+            serialise_copied(writer, objects_before, pages, self.spool)
             index += len(pages)
         _add_destinations(writer, destinations)
         return writer
