@@ -245,8 +245,18 @@ def test_an_interrupted_build_leaves_a_usable_cache(tmp_path: Path) -> None:
     assert "unchanged" in result.output
 
 
-def test_sheet_on_demand_reads_only_the_sheet_asked_for(tmp_path: Path) -> None:
-    """`recueil sheet` validates its target; others are only scanned for slug and title."""
+def test_sheet_on_demand_reads_only_the_sheet_asked_for(tmp_path: Path, monkeypatch) -> None:
+    """`recueil sheet` validates its target; others are only scanned (once) for slug and title."""
+    from recueil import corpus as corpus_module
+
+    scanned: list[str] = []
+    real_scan = corpus_module._scan
+
+    def counting_scan(project, path, *args):  # type: ignore[no-untyped-def]
+        scanned.append(path.name)
+        return real_scan(project, path, *args)
+
+    monkeypatch.setattr(corpus_module, "_scan", counting_scan)
     root = copy_project(
         tmp_path / "p",
         [
@@ -265,6 +275,8 @@ def test_sheet_on_demand_reads_only_the_sheet_asked_for(tmp_path: Path) -> None:
     result = run_cli("sheet", "HDF-2022-003", "--project", root, "-o", output)
     assert result.exit_code == 0, result.output
     assert "ara-2022-004" not in result.output  # its errors belong to `check` and `build`
+    # each source scanned once (to find the slug), none a second time after the focus is known
+    assert sorted(scanned) == sorted(p.name for p in (root / "content").rglob("*.md"))
     from pypdf import PdfReader
 
     text = " ".join(page.extract_text() for page in PdfReader(output).pages)

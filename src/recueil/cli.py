@@ -179,9 +179,10 @@ def sheet(
         for slug in (target, target.upper()):
             if slug in scan.by_slug():
                 wanted.add(scan.by_slug()[slug].path.resolve())
-    corpus = load_corpus(project, focus=wanted)
-    by_slug = {s.slug: s for s in corpus.loaded if s.path.resolve() in wanted}
-    by_path = {s.path.resolve(): s for s in corpus.loaded if s.path.resolve() in wanted}
+    corpus = load_corpus(project, focus=wanted, scanned=scan)
+    full = [(s, s.path.resolve()) for s in corpus.loaded if s.kind]  # stubs were not asked for
+    by_slug = {s.slug: s for s, path in full if path in wanted}
+    by_path = {path: s for s, path in full if path in wanted}
     chosen: list[Sheet] = []
     for target in targets:
         found = (

@@ -39,21 +39,26 @@ class Corpus:
 
 
 def load_corpus(
-    project: Project, paths: Iterable[Path] | None = None, focus: set[Path] | None = None
+    project: Project,
+    paths: Iterable[Path] | None = None,
+    focus: set[Path] | None = None,
+    scanned: Corpus | None = None,
 ) -> Corpus:
     """Load and validate sources (all of them by default) and check them against each other.
 
     With ``focus``, only those files are fully read and validated; the others are only scanned
     for their slug and title (enough for links, "voir aussi" and duplicate slugs), which keeps
-    ``recueil sheet`` on demand fast in a project of hundreds of sheets.
+    ``recueil sheet`` on demand fast in a project of hundreds of sheets. The scans of an earlier
+    call (``scanned``, loaded with a focus) are reused rather than read again.
     """
+    known = {s.path: s for s in scanned.loaded if not s.kind} if scanned is not None else {}
     sheets: list[Sheet] = []
     diagnostics: list[Diagnostic] = []
     stubs: set[int] = set()
     parsed = ParsedFrontMatter(project.build_dir / CACHE_DIR / "front-matter.json")
     for path in paths if paths is not None else project.sources():
         if focus is not None and path.resolve() not in focus:
-            stub = _scan(project, path, parsed.read)
+            stub = known.get(path) or _scan(project, path, parsed.read)
             if stub is not None:
                 stubs.add(id(stub))
                 sheets.append(stub)

@@ -35,7 +35,7 @@ def defaults_dir() -> Path:
 class Project:
     """Everything known about a project before any sheet is read."""
 
-    root: Path
+    root: Path  # absolute, links resolved
     settings: Settings
     themes: tuple[Theme, ...]
     kinds: Mapping[str, Kind]
@@ -63,8 +63,8 @@ class Project:
 
     def relative(self, path: Path) -> str:
         """A path as shown in diagnostics: relative to the project when inside it."""
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        try:  # the root is resolved already (load_project)
+            return path.resolve().relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
 
