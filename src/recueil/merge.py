@@ -114,6 +114,8 @@ class Merger:
         anchors = self.sheet_anchors | {n for d in frame.documents for n in d.anchors}
         # pypdf re-reads the page count on every reader.pages[i]: take each page list once
         frame_pages = [list(reader.pages) if reader else [] for reader in readers]
+        frame_destinations: list[list[tuple[str, int, tuple[float, float]]] | None]
+        frame_destinations = [None] * len(readers)
         # frame parts left to copy from each frame document: its reader goes with the last one
         remaining = Counter(parts[s.ref][0] for s in slots if s.source == "frame")
         destinations: list[Destination] = []
@@ -138,9 +140,11 @@ class Merger:
                     writer.insert_page(frame_pages[number][first + k], index + k)
                     for k in range(slot.count)
                 ]
+                if frame_destinations[number] is None:  # read once per frame document
+                    frame_destinations[number] = _destinations(reader)
                 destinations += [
                     (name, pages[k - first], position)
-                    for name, k, position in _destinations(reader)
+                    for name, k, position in frame_destinations[number] or []
                     if first <= k < first + slot.count
                 ]
                 settle_links(writer)

@@ -16,17 +16,31 @@ from pypdf.generic import (
     DictionaryObject,
     IndirectObject,
     NameObject,
+    StreamObject,
 )
+
+
+def own_contents(page: Any) -> list[Any]:
+    """The page's content streams as a list of references (or streams), none decoded."""
+    if page.get("/Contents") is None:
+        return []
+    raw = page.raw_get("/Contents")
+    target = raw.get_object()
+    return list(target) if isinstance(target, ArrayObject) else [raw]
+
+
+def stamp_streams(name: str) -> tuple[bytes, bytes]:
+    """What goes before and after a page's content to paint the form ``name`` over it.
+
+    The page's own content is wrapped in q/Q, as WeasyPrint's pages change the transformation
+    matrix without restoring it.
+    """
+    return b"q\n", f"\nQ\nq {name} Do Q\n".encode()
 
 
 def wrap_contents(writer: PdfWriter, page: Any, before: bytes, after: bytes) -> None:
     """Put ``before`` and ``after`` around the page's content streams without decoding them."""
-    contents = page.get("/Contents")
-    existing: list[Any] = []
-    if contents is not None:
-        raw = page.raw_get("/Contents")
-        target = contents.get_object()
-        existing = list(target) if isinstance(target, ArrayObject) else [raw]
+    existing = own_contents(page)
     parts = []
     for data in (before, after):
         stream = DecodedStreamObject()
@@ -35,26 +49,30 @@ def wrap_contents(writer: PdfWriter, page: Any, before: bytes, after: bytes) -> 
     page[NameObject("/Contents")] = ArrayObject([parts[0], *existing, parts[1]])
 
 
-def form_of(writer: PdfWriter, page: Any) -> IndirectObject:
-    """A page of another document as a form XObject of ``writer`` (its resources cloned once)."""
+def form_stream(page: Any, resources: Any) -> StreamObject:
+    """A page of another document as a form XObject, with ``resources`` already copied."""
     plain = DecodedStreamObject()
     plain.set_data(page.get_contents().get_data())
     form = plain.flate_encode()
     form[NameObject("/Type")] = NameObject("/XObject")
     form[NameObject("/Subtype")] = NameObject("/Form")
     form[NameObject("/BBox")] = page.mediabox
-    form[NameObject("/Resources")] = page.raw_get("/Resources").clone(writer)
-    return writer._add_object(form)
+    form[NameObject("/Resources")] = resources
+    return form
+
+
+def form_of(writer: PdfWriter, page: Any) -> IndirectObject:
+    """A page of another document as a form XObject of ``writer`` (its resources cloned once)."""
+    return writer._add_object(form_stream(page, page.raw_get("/Resources").clone(writer)))
 
 
 def stamp(writer: PdfWriter, page: Any, form: IndirectObject, name: str) -> None:
-    """Paint ``form`` over the page, in the page's default coordinates.
+    """Paint ``form`` over the page, in the page's default coordinates (see stamp_streams).
 
-    The page's own content is wrapped in q/Q, as WeasyPrint's pages change the transformation
-    matrix without restoring it. ``name`` must be unique among pages sharing resources.
+    ``name`` must be unique among pages sharing resources.
     """
     resources = page["/Resources"].get_object()
     if "/XObject" not in resources:
         resources[NameObject("/XObject")] = DictionaryObject()
     resources["/XObject"].get_object()[NameObject(name)] = form
-    wrap_contents(writer, page, b"q\n", f"\nQ\nq {name} Do Q\n".encode())
+    wrap_contents(writer, page, *stamp_streams(name))

@@ -10,7 +10,6 @@ its links to other sheets, written as virtual ``goto/`` URIs, become remote go-t
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import jinja2
 from pypdf import PdfReader
@@ -21,12 +20,12 @@ from pypdf.generic import (
     IndirectObject,
     NameObject,
     NumberObject,
-    StreamObject,
     TextStringObject,
 )
 
 from .increment import IncrementalUpdate, LazyReader
 from .markup import GOTO
+from .pagecontent import form_stream, own_contents, stamp_streams
 from .project import Project
 from .render import render_pdf
 from .template import render_page
@@ -61,21 +60,15 @@ def finish_standalone(pdf: bytes, overlay: bytes) -> bytes:
     reader = LazyReader(io.BytesIO(pdf))
     stamps = PdfReader(io.BytesIO(overlay))
     update = IncrementalUpdate(pdf, reader)
-    opening = update.add(_stream(b"q\n"))
     for number, (page, overlay_page) in enumerate(zip(reader.pages, stamps.pages, strict=True)):
         assert page.indirect_reference is not None  # a page of a file always has one
         edited = update.edit(page.indirect_reference)
         name = f"/RecueilStamp{number}"
+        form = form_stream(overlay_page, update.copy(overlay_page.raw_get("/Resources"), stamps))
         resources = _editable(update, edited, "/Resources")
-        _editable(update, resources, "/XObject")[NameObject(name)] = update.add(
-            _form(update, overlay_page, stamps)
-        )
-        # WeasyPrint's pages change the transformation matrix without restoring it: q/Q
-        contents = page.raw_get("/Contents")
-        existing = contents.get_object()
-        own = list(existing) if isinstance(existing, ArrayObject) else [contents]
-        closing = update.add(_stream(f"\nQ\nq {name} Do Q\n".encode()))
-        edited[NameObject("/Contents")] = ArrayObject([opening, *own, closing])
+        _editable(update, resources, "/XObject")[NameObject(name)] = update.add(form)
+        before, after = (update.add(_stream(data)) for data in stamp_streams(name))
+        edited[NameObject("/Contents")] = ArrayObject([before, *own_contents(page), after])
         _link_sheets(update, edited)
     return update.write()
 
@@ -84,16 +77,6 @@ def _stream(data: bytes) -> DecodedStreamObject:
     stream = DecodedStreamObject()
     stream.set_data(data)
     return stream
-
-
-def _form(update: IncrementalUpdate, page: Any, source: PdfReader) -> StreamObject:
-    """A page of the overlay as a form XObject of the sheet (its resources copied once)."""
-    form = _stream(page.get_contents().get_data()).flate_encode()
-    form[NameObject("/Type")] = NameObject("/XObject")
-    form[NameObject("/Subtype")] = NameObject("/Form")
-    form[NameObject("/BBox")] = page.mediabox
-    form[NameObject("/Resources")] = update.copy(page.raw_get("/Resources"), source)
-    return form
 
 
 def _editable(update: IncrementalUpdate, holder: DictionaryObject, key: str) -> DictionaryObject:
