@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from recueil.corpus import load_corpus
-from recueil.onepass import onepass_html
-from recueil.project import load_project
-from recueil.render import render_pdf
-from recueil.renderer import SheetRenderer
+from recueil.collection.onepass import onepass_html
+from recueil.render.sheet_renderer import SheetRenderer
+from recueil.render.weasy import render_pdf
+from recueil.sources.corpus import load_corpus
+from recueil.sources.project import load_project
 
 
 def main() -> None:

@@ -193,7 +193,7 @@ def machine() -> str:
     import pypdf
     import weasyprint
 
-    from recueil.cache import versions
+    from recueil.render.cache import versions
 
     v = versions()
     return (

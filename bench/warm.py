@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from recueil.corpus import load_corpus
-from recueil.project import load_project
-from recueil.renderer import SheetRenderer
+from recueil.render.sheet_renderer import SheetRenderer
+from recueil.sources.corpus import load_corpus
+from recueil.sources.project import load_project
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from recueil.cli import main
+from recueil.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 

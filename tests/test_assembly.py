@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-import recueil.assemble as assemble
-import recueil.merge as merge
-from recueil.build import SheetRenderer, load_corpus
-from recueil.bundle import build_collection, discover_collections
-from recueil.frame import split_parts
-from recueil.project import load_project
-from recueil.workers import RenderPool
+import recueil.collection.assemble as assemble
+import recueil.collection.merge as merge
+from recueil.collection.collection_build import build_collection, discover_collections
+from recueil.collection.frame import split_parts
+from recueil.render.sheet_build import SheetRenderer, load_corpus
+from recueil.render.workers import RenderPool
+from recueil.sources.project import load_project
 
 REPO = Path(__file__).resolve().parents[1]
 

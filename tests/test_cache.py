@@ -17,11 +17,11 @@ from conftest import (  # type: ignore[import-not-found]
     copy_project,
     run_cli,
 )
-from recueil.build import Limits, build_sheets
-from recueil.cache import RenderCache
-from recueil.corpus import load_corpus
-from recueil.project import CACHE_DIR, load_project
-from recueil.renderer import SheetRenderer
+from recueil.render.cache import RenderCache
+from recueil.render.sheet_build import Limits, build_sheets
+from recueil.render.sheet_renderer import SheetRenderer
+from recueil.sources.corpus import load_corpus
+from recueil.sources.project import CACHE_DIR, load_project
 
 SOURCES = (
     "experiences/hdf-2022-001-classe-passerelle.md",  # HDF-2022-001, petite-enfance, photo
@@ -145,16 +145,16 @@ def test_collection_from_cache_is_byte_identical_to_no_cache(root: Path, tmp_pat
 def test_a_hanging_render_is_stopped_and_the_others_complete(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recueil.renderer
+    import recueil.render.sheet_renderer
 
-    real = recueil.renderer.render_pdf
+    real = recueil.render.sheet_renderer.render_pdf
 
     def slow(html: str, **kwargs: object) -> object:
         if kwargs.get("rel", "").endswith("occ-2023-005-francais-parents.md"):  # type: ignore[union-attr]
             time.sleep(600)
         return real(html, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(recueil.renderer, "render_pdf", slow)
+    monkeypatch.setattr(recueil.render.sheet_renderer, "render_pdf", slow)
     edit(root / "content" / SOURCES[1], "## Objectifs", "Encore.\n\n## Objectifs")
     edit(root / "content" / SOURCES[2], "## Objectifs", "Encore.\n\n## Objectifs")
     (root / "recueil.yaml").write_text("render_timeout: 3\n", encoding="utf-8")
@@ -173,16 +173,16 @@ def test_a_hanging_render_is_stopped_and_the_others_complete(
 def test_a_crashing_worker_fails_one_sheet_only(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recueil.renderer
+    import recueil.render.sheet_renderer
 
-    real = recueil.renderer.render_pdf
+    real = recueil.render.sheet_renderer.render_pdf
 
     def crash(html: str, **kwargs: object) -> object:
         if kwargs.get("rel", "").endswith("trente-minutes-sport.md"):  # type: ignore[union-attr]
             os._exit(9)  # the worker process dies, as on a segfault or an OOM kill
         return real(html, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(recueil.renderer, "render_pdf", crash)
+    monkeypatch.setattr(recueil.render.sheet_renderer, "render_pdf", crash)
     (root / "recueil.yaml").write_text("hyphenate: false\n", encoding="utf-8")
     project, _ = load_project(root)
     corpus = load_corpus(project)
@@ -247,7 +247,7 @@ def test_an_interrupted_build_leaves_a_usable_cache(tmp_path: Path) -> None:
 
 def test_sheet_on_demand_reads_only_the_sheet_asked_for(tmp_path: Path, monkeypatch) -> None:
     """`recueil sheet` validates its target; others are only scanned (once) for slug and title."""
-    from recueil import corpus as corpus_module
+    from recueil.sources import corpus as corpus_module
 
     scanned: list[str] = []
     real_scan = corpus_module._scan
@@ -289,7 +289,7 @@ def test_sheet_on_demand_reads_only_the_sheet_asked_for(tmp_path: Path, monkeypa
 
 def test_front_matter_is_parsed_once_per_content(tmp_path: Path, monkeypatch) -> None:
     """The parsed front matter is reused across loads; errors are parsed (and reported) again."""
-    from recueil import parsed as parsed_module
+    from recueil.sources import frontmatter_cache as parsed_module
 
     root = copy_project(tmp_path / "p", [CLASSE_PASSERELLE, GUIDE_EXCLUSIONS], images=True)
     broken = root / "content" / "resources" / "broken.md"
@@ -342,7 +342,7 @@ def test_workers_are_replaced_after_a_number_of_sheets_and_every_sheet_completes
     """A worker renders TASKS_PER_WORKER sheets, then a fresh one takes over (memory)."""
     import os
 
-    from recueil import workers
+    from recueil.render import workers
 
     monkeypatch.setattr(workers, "TASKS_PER_WORKER", 3)
     done: dict[str, int] = {}
@@ -370,7 +370,7 @@ def test_the_pool_runs_idle_steps_while_workers_render_and_loses_no_outcome() ->
     """The parent's own work (``idle``) goes on between outcomes, until it says it is done."""
     import time
 
-    from recueil import workers
+    from recueil.render import workers
 
     def task(slug: str) -> workers.Outcome:
         time.sleep(0.2)
@@ -407,7 +407,7 @@ def test_workers_do_not_outlive_a_killed_build(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     script = f"""
 import os, time
-from recueil.workers import RenderPool
+from recueil.render.workers import RenderPool
 
 def task(slug):
     with open({str(pids)!r}, "a") as out:

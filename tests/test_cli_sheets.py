@@ -21,8 +21,8 @@ from click.testing import CliRunner, Result
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from recueil.cli import main
-from recueil.project import load_project
+from recueil.cli.main import main
+from recueil.sources.project import load_project
 
 REPO = Path(__file__).resolve().parents[1]
 GUIDE = "resources/res-2021-001-guide-exclusions-temporaires.md"  # RES-2021-001

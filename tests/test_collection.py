@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from recueil.build import SheetRenderer, load_corpus
-from recueil.bundle import build_collection, discover_collections
-from recueil.cli import main
-from recueil.collection import isbn13_valid, load_collection
-from recueil.onepass import onepass_html
-from recueil.project import load_project
-from recueil.render import render_pdf
+from recueil.cli.main import main
+from recueil.collection.collection_build import build_collection, discover_collections
+from recueil.collection.definition import isbn13_valid, load_collection
+from recueil.collection.onepass import onepass_html
+from recueil.render.sheet_build import SheetRenderer, load_corpus
+from recueil.render.weasy import render_pdf
+from recueil.sources.project import load_project
 
 sys.path.insert(0, str(Path(__file__).parent))
 from pdfinspect import footer_number, footer_run, internal_links, outline_pages, runs

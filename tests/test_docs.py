@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
-from recueil.settings import Settings
+from recueil.sources.settings import Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -20,7 +20,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import REPO, copy_project, run_cli  # type: ignore[import-not-found]
-from recueil.archival import pdfa_problems
+from recueil.edition.pdfa_check import pdfa_problems
 
 FIRST = [
     "experiences/bre-2023-102-chorale-inter-ecoles.md",

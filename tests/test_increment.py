@@ -8,8 +8,8 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, NameObject, TextStringObject
 
-from recueil.increment import IncrementalUpdate, LazyReader
-from recueil.render import render_pdf
+from recueil.render.increment import IncrementalUpdate, LazyReader
+from recueil.render.weasy import render_pdf
 
 PAGES = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Essai</title>
 <style>@page { size: A6 } h1 { break-before: page }</style></head><body>

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from recueil.build import load_corpus
-from recueil.project import load_project
-from recueil.sheet import Sheet, load_sheet
+from recueil.render.sheet_build import load_corpus
+from recueil.sources.project import load_project
+from recueil.sources.sheet import Sheet, load_sheet
 
 REPO = Path(__file__).resolve().parents[1]
 PASSERELLE = "experiences/hdf-2022-001-classe-passerelle.md"

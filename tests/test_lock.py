@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import copy_project, run_cli  # type: ignore[import-not-found]
-from recueil.lock import LOCK_FILE, LockHolder, project_lock
+from recueil.core.lock import LOCK_FILE, LockHolder, project_lock
 
 SOURCES = (
     "experiences/hdf-2022-001-classe-passerelle.md",
@@ -28,7 +28,7 @@ SLUGS = {"HDF-2022-001", "OCC-2023-005", "GES-2023-104", "RES-2021-001"}
 HOLDER = """
 import sys
 from pathlib import Path
-from recueil.lock import project_lock
+from recueil.core.lock import project_lock
 with project_lock(Path(sys.argv[1]), "recueil edition create"):
     print("locked", flush=True)
     sys.stdin.read()

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from recueil.build import SheetRenderer, load_corpus
-from recueil.bundle import build_collection, discover_collections
-from recueil.cache import RenderCache
-from recueil.cli import main
-from recueil.printshop import VARIANT
-from recueil.project import load_project
+from recueil.cli.main import main
+from recueil.collection.collection_build import build_collection, discover_collections
+from recueil.render.cache import RenderCache
+from recueil.render.print_styles import VARIANT
+from recueil.render.sheet_build import SheetRenderer, load_corpus
+from recueil.sources.project import load_project
 
 sys.path.insert(0, str(Path(__file__).parent))
 from pdfinspect import boxes, drawing, footer_number, internal_links, outline_pages

@@ -1,4 +1,4 @@
-"""Tests for recueil.typography: French spaces, quotes, numbers, ordinals, hyphenation guards.
+"""Tests for recueil.markup.typography: French spaces, quotes, numbers, ordinals, hyphens.
 
 Expected strings spell the special spaces out: NB = U+00A0 (no-break space), NN = U+202F
 (narrow no-break space).
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
-from recueil.typography import TypographyOptions, typeset_markup, typeset_text, typeset_tree
+from recueil.markup.typography import TypographyOptions, typeset_markup, typeset_text, typeset_tree
 
 NB = "\u00a0"
 NN = "\u202f"
@@ -310,7 +310,7 @@ def md_to_html(source: str) -> str:
     md = markdown.Markdown(
         extensions=["tables", "footnotes", "def_list", "fenced_code", "sane_lists", "attr_list"]
     )
-    md.treeprocessors.register(_Typo(md), "typo", 4)  # as recueil.markup does
+    md.treeprocessors.register(_Typo(md), "typo", 4)  # as recueil.markup.markdown does
     return md.convert(source)
 
 

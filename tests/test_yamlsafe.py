@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recueil import yamlsafe
+from recueil.core import yamlsafe
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,5 +1,5 @@
 """``python -m recueil``: the command line, as the ``recueil`` script runs it."""
 
-from .cli import run
+from recueil.cli.main import run
 
 run()

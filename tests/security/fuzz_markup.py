@@ -2,7 +2,7 @@
 
 Takes the golden inputs (tests/golden/markup/*.md), applies N random mutations with a fixed
 seed (insert hostile fragments, cut, repeat, nest, flip bytes) and converts each result with
-recueil.markup.to_html, checking the sanitiser's invariants (``problems``) and that each
+recueil.markup.markdown.to_html, checking the sanitiser's invariants (``problems``) and that each
 conversion ends quickly. Prints every finding and exits 1 if there was one; findings are kept
 as regression cases in test_fuzz_regressions.py.
 
@@ -21,8 +21,9 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
-from recueil.limits import InputLimits
-from recueil.markup import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, VIRTUAL_ROOT, MarkupOptions, to_html
+from recueil.core.limits import InputLimits
+from recueil.markup.html_policy import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from recueil.markup.markdown import VIRTUAL_ROOT, MarkupOptions, to_html
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "markup"
 #: Schemes a kept href may use (sheet: links become VIRTUAL_ROOT URLs).

@@ -23,10 +23,10 @@ from hostile import BODY_LINE, MARKER, PASSWD, pdf_leaks, plant_forbidden, png, 
 from pypdf import PdfReader
 
 from conftest import REPO, copy_project, run_cli, time_limit  # type: ignore[import-not-found]
-from recueil.limits import InputLimits, image_problem
-from recueil.markup import MarkupOptions, to_html
-from recueil.project import load_project
-from recueil.sheet import load_sheet
+from recueil.core.limits import InputLimits, image_problem
+from recueil.markup.markdown import MarkupOptions, to_html
+from recueil.sources.project import load_project
+from recueil.sources.sheet import load_sheet
 
 GUIDE = "resources/res-2021-001-guide-exclusions-temporaires.md"  # RES-2021-001
 DOSSIER = "resources/res-2021-002-dossier-vacances-apprenantes.md"  # RES-2021-002

@@ -15,11 +15,11 @@ import pytest
 from fuzz_markup import make_project, problems
 
 from conftest import copy_project  # type: ignore[import-not-found]
-from recueil.markup import MarkupOptions, to_html
-from recueil.project import load_project
-from recueil.sheet import load_sheet
-from recueil.typography import typeset_markup
-from recueil.yamlsafe import YamlProblem, read_yaml
+from recueil.core.yamlsafe import YamlProblem, read_yaml
+from recueil.markup.markdown import MarkupOptions, to_html
+from recueil.markup.typography import typeset_markup
+from recueil.sources.project import load_project
+from recueil.sources.sheet import load_sheet
 
 Limit = Callable[[float], contextlib.AbstractContextManager[None]]
 

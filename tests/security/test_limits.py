@@ -20,12 +20,12 @@ from PIL import Image
 from weasyprint import HTML
 
 from conftest import copy_project  # type: ignore[import-not-found]
-from recueil.limits import InputLimits, TooSlow, deadline, image_problem
-from recueil.markup import MarkupOptions, to_html
-from recueil.project import load_project
-from recueil.settings import load_settings
-from recueil.sheet import load_sheet
-from recueil.yamlsafe import YamlProblem, read_yaml
+from recueil.core.limits import InputLimits, TooSlow, deadline, image_problem
+from recueil.core.yamlsafe import YamlProblem, read_yaml
+from recueil.markup.markdown import MarkupOptions, to_html
+from recueil.sources.project import load_project
+from recueil.sources.settings import load_settings
+from recueil.sources.sheet import load_sheet
 
 Limit = Callable[[float], contextlib.AbstractContextManager[None]]
 PIXELS = "(setting max_image_pixels)"
@@ -383,7 +383,7 @@ def test_yaml_nested_past_the_limit_is_refused_at_the_limit() -> None:
 
 
 def test_age_range_regex_is_linear(sample: Path, limit: Limit) -> None:
-    from recueil.schema import AGE_RE
+    from recueil.sources.schema import AGE_RE
 
     with limit(1):
         assert AGE_RE.match("6-11" + " " * 100_000 + "x") is None

@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import copy_project  # type: ignore[import-not-found]
-from recueil.diagnostics import Level
-from recueil.markup import MarkupOptions, to_html
-from recueil.project import Project, load_project
-from recueil.scaffold import slug_from_title
-from recueil.schema import SLUG_RE
-from recueil.sheet import load_sheet
-from recueil.yamlsafe import YamlProblem, read_yaml
+from recueil.core.diagnostics import Level
+from recueil.core.yamlsafe import YamlProblem, read_yaml
+from recueil.markup.markdown import MarkupOptions, to_html
+from recueil.scaffold.new_source import slug_from_title
+from recueil.sources.project import Project, load_project
+from recueil.sources.schema import SLUG_RE
+from recueil.sources.sheet import load_sheet
 
 FAST = settings(
     max_examples=300,

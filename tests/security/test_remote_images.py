@@ -20,7 +20,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from conftest import copy_project, run_cli  # type: ignore[import-not-found]
-from recueil.remote import RemoteImages
+from recueil.core.remote_images import RemoteImages
 
 R = "content/resources"
 

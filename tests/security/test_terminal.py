@@ -7,7 +7,7 @@ from pathlib import Path
 from hostile import BODY_LINE, resource
 
 from conftest import copy_project, run_cli  # type: ignore[import-not-found]
-from recueil.diagnostics import Diagnostic, Level, printable
+from recueil.core.diagnostics import Diagnostic, Level, printable
 
 #: Clear the screen, retitle the window, and a carriage return that would overwrite the line.
 CLEAR, TITLE = "\x1b[2J\x1b[H", "\x1b]0;pwned\x07"

@@ -1,0 +1,415 @@
+"""Assemble a collection from the sheets' own renders, without laying any sheet out again.
+
+The generated parts (cover, title page, editorial, reading guide, contents, dividers, indexes,
+colophon, back cover) form the "frame", whose page numbers are final: they are computed from the
+sheets' page counts, laying the frame out again until its own part lengths are stable. The frame
+is laid out as a few documents of whole parts (frame.py) and the page-number overlay in parts of
+OVERLAY_CHUNK pages, all in worker processes. Pages are then interleaved with pypdf, page numbers
+and running headers are stamped from the overlay, and what merging loses is rebuilt: named
+destinations, links between parts, outline, page labels, metadata and language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    NameObject,
+    TextStringObject,
+)
+
+from recueil.collection.definition import Collection, Group
+from recueil.collection.frame import Frame, frame_of, split_parts
+from recueil.collection.indexes import fold, keyword_index, territory_index
+from recueil.collection.merge import Merger
+from recueil.collection.outline import add_outline
+from recueil.collection.plan import FRONT_PARTS, Plan, label_for, make_plan, page_labels
+from recueil.collection.printshop import PrintShop, finish_for_print
+from recueil.core.diagnostics import Diagnostic, Level, error
+from recueil.markup.markdown import MarkupOptions, to_html
+from recueil.render.cache import RenderCache, digest, versions
+from recueil.render.pdfa import PDF_VARIANT, claim_pdfa
+from recueil.render.print_styles import with_print_styles
+from recueil.render.template import make_environment, render_page, typography_options
+from recueil.render.weasy import RenderResult, parse_styles_once, render_pdf
+from recueil.render.workers import Outcome, RenderPool
+from recueil.sources.edition_label import Edition
+from recueil.sources.project import Project
+
+MAX_FRAME_PASSES = 5
+#: pages per overlay document (see Assembler.overlay_documents)
+OVERLAY_CHUNK = 100
+#: documents the generated parts are split into (frame.py): a constant, not the number of
+#: workers, so that the output does not depend on --jobs
+FRAME_DOCUMENTS = 6
+#: time limit for laying out one generated document: far above what 5,000 sheets need; it only
+#: keeps a layout bug from hanging a build
+DOCUMENT_TIMEOUT = 3600.0
+
+
+class AssemblyError(Exception):
+    """A generated document could not be laid out (its worker crashed, hung or ran out of
+    memory): the collection is not written, the rest of the build goes on."""
+
+
+@dataclass
+class CollectionResult:
+    """The assembled PDF and the facts tests and editions need."""
+
+    pdf: bytes
+    plan: Plan
+    sheet_first_page: dict[str, int]  # slug → 0-based page index in the PDF
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class Assembler:
+    """Builds one collection PDF from sheet renders (which it never re-lays out)."""
+
+    def __init__(
+        self,
+        project: Project,
+        collection: Collection,
+        groups: Sequence[Group],
+        renders: Mapping[str, RenderResult],
+        kind_labels: Mapping[str, str],
+        cache: RenderCache | None = None,
+        print_shop: PrintShop | None = None,
+        edition: Edition | None = None,
+        jobs: int = 1,
+    ):
+        self.project = project
+        #: worker processes laying out the generated documents
+        self.jobs = jobs
+        #: generated documents rendered during this assembly, by key
+        self._rendered: dict[str, RenderResult] = {}
+        #: set for the printer's variant: generated parts bleed, pages get boxes and marks
+        self.print_shop = print_shop
+        self.cache = cache
+        #: set for an edition: label and date on the colophon, PDF/A output
+        self.edition = edition
+        self.collection = collection
+        self.groups = list(groups)
+        self.renders = renders
+        self.sheets = [sheet for group in groups for sheet in group.sheets]
+        self.indexes = list(collection.option("indexes", ["territories", "keywords"]))
+        self.env = make_environment(
+            project.template_dirs, project.settings.language, _typography(project)
+        )
+        self.kind_labels = kind_labels
+        self.diagnostics: list[Diagnostic] = []
+
+    def editorial_html(self) -> str:
+        """The editorial Markdown as sanitised HTML (front matter, if any, is ignored)."""
+        text = self.collection.editorial_markdown
+        if not text:
+            return ""
+        lines = text.split("\n")
+        start = 0
+        if lines and lines[0].strip() == "---":
+            start = next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
+        options = MarkupOptions(
+            slug="editorial",
+            source_dir=self.project.root,
+            project_dir=self.project.root,
+            language=self.project.settings.language,
+            typography=_typography(self.project),
+            limits=self.project.settings.input_limits(),
+        )
+        fragment = to_html(
+            "\n".join(lines[start:]), start + 1, self.collection.meta["editorial"], options
+        )
+        self.diagnostics += fragment.diagnostics
+        return fragment.html
+
+    def frame_html(self, plan: Plan, editorial: str) -> str:
+        """The generated parts, with the numbers of ``plan``."""
+        authors = sorted({a for s in self.sheets for a in s.meta.get("authors", [])}, key=fold)
+        grouping = self.collection.option("group_by", "theme")
+        context: dict[str, Any] = {
+            "collection": self.collection.meta,
+            "settings": self.project.settings,
+            "groups": self.groups,
+            "group_is_theme": grouping == "theme",
+            "group_noun": "thématiques" if grouping == "theme" else "parties",
+            "legend_themes": [
+                t for t in self.project.themes if any(g.key == t.code for g in self.groups)
+            ]
+            if grouping == "theme"
+            else list(self.project.themes),
+            "sheet_count": len(self.sheets),
+            "edition": self.edition,
+            "pages": plan.sheet_pages,
+            "group_pages": plan.group_pages,
+            "part_pages": plan.part_pages,
+            "indexes": self.indexes,
+            "editorial": Markup(editorial),
+            "territory_index": territory_index(self.sheets),
+            "keyword_index": keyword_index(self.sheets),
+            "authors": authors,
+        }
+        return render_page(self.env, "collection.html", context)
+
+    def _part_ids(self) -> set[str]:
+        ids = {f"part-{p}" for p in FRONT_PARTS}
+        ids |= {f"part-divider-{g.key}" for g in self.groups}
+        ids |= {f"part-index-{i}" for i in self.indexes}
+        ids |= {"part-colophon", "part-back"}
+        return ids
+
+    def assemble(self) -> CollectionResult:
+        """Plan, render the frame with final numbers, interleave, stamp and restore."""
+        editorial = self.editorial_html()
+        sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
+        # First guess: one page per part. Arabic numbers start at the first divider, so they
+        # are then off only by the dividers' extra pages and have the right number of digits:
+        # the lines of the contents and indexes break as they will, and a second pass usually
+        # confirms the first (zeros as first numbers made three passes the rule).
+        counts = {part: 1 for part in self._part_ids()}
+        plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
+        # the sheets are copied into the output while workers lay out the generated parts
+        sheets = [slot.ref for slot in plan.slots if slot.source == "sheet"]
+        build = self.project.build_dir
+        spool = build if build.is_dir() else None
+        with Merger(self.renders, sheets, self.edition is not None, spool) as merger:
+            idle = merger.copy_next_sheet
+            plan, frame = self.settle_frame(plan, editorial, counts, idle)
+            overlay = self.render_overlay(plan, idle)
+            pdf = self.merge(merger, plan, frame, overlay)
+        first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
+        return CollectionResult(pdf, plan, first, self.diagnostics)
+
+    def settle_frame(
+        self, plan: Plan, editorial: str, counts: dict[str, int], idle: Callable[[], bool]
+    ) -> tuple[Plan, Frame]:
+        """Lay the generated parts out until their page counts agree with the plan's."""
+        parts = self._part_ids()
+        sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
+        documents = self.frame_documents(plan, editorial)
+        frame = frame_of(self.render_documents(documents, idle), sorted(documents))
+        for _ in range(MAX_FRAME_PASSES):
+            new_counts = frame.counts(parts)
+            if new_counts == counts:
+                break
+            counts = new_counts
+            plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
+            # This pass usually confirms the plan: the overlay for it is laid out meanwhile, on
+            # the other cores, and reused below when it does.
+            documents = self.frame_documents(plan, editorial)
+            overlay_documents = self.overlay_documents(plan)
+            rendered = self.render_documents({**documents, **overlay_documents}, idle)
+            frame = frame_of(rendered, sorted(documents))
+        else:
+            self.diagnostics.append(
+                error(
+                    self.collection.source, None, "page numbers did not settle after several passes"
+                )
+            )
+        self.diagnostics += [d for d in frame.diagnostics if d.level is Level.ERROR]
+        return plan, frame
+
+    def frame_documents(self, plan: Plan, editorial: str) -> dict[str, str]:
+        """The generated parts as documents (frame.py), bleeding in the print variant."""
+        html = self.frame_html(plan, editorial)
+        if self.print_shop:
+            html = with_print_styles(html)
+        pieces = split_parts(html, FRAME_DOCUMENTS)
+        return {f"frame-{number:03d}": piece for number, piece in enumerate(pieces)}
+
+    def render_documents(
+        self, documents: Mapping[str, str], idle: Callable[[], bool] | None = None
+    ) -> dict[str, RenderResult]:
+        """Render generated documents (frame, overlay parts), reusing any already rendered.
+
+        Renders come from this assembly's memo or the cache when the same HTML was rendered
+        before (after an edit that keeps page counts, the frame and overlay are unchanged).
+        The others are laid out in worker processes, several at once: the frame and the
+        overlay use every core, and the memory WeasyPrint takes to lay out a long document
+        (some 600 MB for the frame of 1,000 sheets) is returned when the worker ends instead of
+        staying in this process through the merge. Meanwhile this process does ``idle`` steps.
+        """
+        options = {"pdf_variant": PDF_VARIANT} if self.edition else {}
+        keys = {
+            name: digest(
+                "document",
+                repr(sorted(versions().items())),
+                self.collection.source,
+                html,
+                repr(options),
+            )
+            for name, html in documents.items()
+        }
+        results: dict[str, RenderResult] = {}
+        for name, key in keys.items():
+            known = self._rendered.get(key)
+            if known is None and self.cache is not None:
+                hit = self.cache.get(key)
+                known = hit[0] if hit is not None else None
+            if known is not None:
+                results[name] = self._rendered[key] = known
+        # longest first: the contents should not be the last document a worker starts
+        missing = sorted(
+            (n for n in documents if n not in results), key=lambda n: -len(documents[n])
+        )
+        if not missing:
+            return results
+
+        def task(name: str) -> Outcome:
+            result = render_pdf(
+                documents[name],
+                project_dir=self.project.root,
+                style_dirs=self.project.style_dirs,
+                rel=self.collection.source,
+                options=options,
+                shared_styles=True,
+            )
+            return result, [], None
+
+        failures: list[str] = []
+
+        def done(name: str, outcome: Outcome) -> None:
+            result, diagnostics, _ = outcome
+            if not isinstance(result, RenderResult):
+                failures.extend([d.message for d in diagnostics] or ["rendering failed"])
+                return
+            results[name] = self._rendered[keys[name]] = result
+            if self.cache is not None:
+                self.cache.put(keys[name], result)
+
+        parse_styles_once(documents[missing[0]], self.project.root, self.project.style_dirs)
+        pool = RenderPool(task, self.jobs, DOCUMENT_TIMEOUT, 0)
+        pool.run(missing, lambda _: self.collection.source, done, idle)
+        if failures:
+            raise AssemblyError(f"laying out the generated pages failed: {failures[0]}")
+        return results
+
+    def stamps(self, plan: Plan) -> list[dict[str, Any]]:
+        """What to print on top of each page: page number, footer line, running header.
+
+        In recto-verso the number sits in the outer margin, level with the footer line: a sheet's
+        own footer fills the text width with its resource centre on the left, so a verso number
+        inside the footer would print over it, and sheets are never laid out again to move it.
+        """
+        stamps: list[dict[str, Any]] = []
+        theme_short = {t.code: t.short for t in self.project.themes}
+        colours = {s.slug: g.colour for g in self.groups for s in g.sheets}
+        short = {s.slug: theme_short.get(g.key, g.label) for g in self.groups for s in g.sheets}
+        index = 0
+        unnumbered = {"part-cover", "part-title", "part-back"}
+        recto_verso = bool(self.collection.option("recto_verso", False))
+        for slot in plan.slots:
+            for offset in range(slot.count):
+                number = label_for(index, plan.front_pages)
+                stamp: dict[str, Any] = {
+                    "number": "",
+                    "left": "",
+                    "header": "",
+                    "full": False,
+                    "colour": "#3D5A80",
+                    # printed double-sided, the number goes on the outer edge: the first page
+                    # is a recto, so even indexes are rectos (right) and odd ones versos (left)
+                    "side": ("recto" if index % 2 == 0 else "verso") if recto_verso else "",
+                }
+                if slot.source == "sheet":
+                    stamp.update(
+                        number=number,
+                        colour=colours[slot.ref],
+                        header=short[slot.ref] if offset > 0 else "",
+                    )
+                elif slot.source == "frame" and slot.ref not in unnumbered:
+                    stamp.update(number=number, left=self.collection.title, full=True)
+                stamps.append(stamp)
+                index += 1
+        return stamps
+
+    def overlay_documents(self, plan: Plan) -> dict[str, str]:
+        """The overlay in documents of OVERLAY_CHUNK pages, laid out side by side.
+
+        One document for every page costs more per page as it grows (40 ms a page at 2,500
+        pages against 23 ms at 1,300), and parts can go to several cores; each stamp page
+        depends only on its own stamp, so splitting changes nothing on the pages.
+        """
+        stamps = self.stamps(plan)
+        settings = self.project.settings
+        return {
+            f"overlay-{start:05d}": render_page(
+                self.env,
+                "overlay.html",
+                {"stamps": stamps[start : start + OVERLAY_CHUNK], "settings": settings},
+            )
+            for start in range(0, len(stamps), OVERLAY_CHUNK)
+        }
+
+    def render_overlay(
+        self, plan: Plan, idle: Callable[[], bool] | None = None
+    ) -> list[RenderResult]:
+        """The overlay documents, in page order (reused when the last frame pass made them)."""
+        rendered = self.render_documents(self.overlay_documents(plan), idle)
+        overlay = [rendered[name] for name in sorted(rendered)]
+        pages = sum(part.page_count for part in overlay)
+        if pages != plan.total:
+            raise AssemblyError(f"the page-number overlay has {pages} pages for {plan.total}")
+        return overlay
+
+    def merge(
+        self, merger: Merger, plan: Plan, frame: Frame, overlay: Sequence[RenderResult]
+    ) -> bytes:
+        """Interleave pages, stamp the overlay, rebuild destinations, links, outline, labels."""
+        writer = merger.finish(plan.slots, frame, frame.parts(self._part_ids()), overlay)
+        add_outline(writer, plan, self.groups, merger.outlines)
+        page_labels(writer, plan)
+        self._metadata(writer, PdfReader(io.BytesIO(frame.documents[0].pdf)))
+        if self.print_shop is not None:
+            finish_for_print(writer, self.print_shop)
+        output = io.BytesIO()
+        writer.write(output)
+        return output.getvalue()
+
+    def _metadata(self, writer: PdfWriter, frame: PdfReader) -> None:
+        meta = self.collection.meta
+        date: dt.date = meta["date"]
+        keywords = sorted(
+            {t.label for t in self.project.themes if any(g.key == t.code for g in self.groups)}
+        )
+        if self.edition is not None:
+            claim_pdfa(
+                writer,
+                frame,
+                title=meta["title"],
+                authors=[meta["colophon"]["publisher"]],
+                subject=meta.get("subtitle", meta["title"]),
+                keywords=", ".join(keywords),
+                language=self.project.settings.language,
+                date=self.edition.date,
+            )
+            identity = (meta["title"], self.edition.version, str(self.edition.date))
+            digest = hashlib.sha256(repr(identity).encode()).digest()[:16]
+            writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+            return
+        writer.add_metadata(
+            {
+                "/Title": meta["title"],
+                "/Author": meta["colophon"]["publisher"],
+                "/Subject": meta.get("subtitle", meta["title"]),
+                "/Keywords": ", ".join(keywords),
+                "/Creator": "recueil",
+                "/Producer": "recueil (WeasyPrint, pypdf)",
+                "/CreationDate": f"D:{date:%Y%m%d}",
+                "/ModDate": f"D:{date:%Y%m%d}",
+            }
+        )
+        writer._root_object[NameObject("/Lang")] = TextStringObject(self.project.settings.language)
+        digest = hashlib.sha256(repr((meta["title"], str(date))).encode()).digest()[:16]
+        writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+
+
+def _typography(project: Project) -> Any:
+    return typography_options(project)

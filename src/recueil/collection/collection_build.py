@@ -1,0 +1,274 @@
+"""Build collections: select and group sheets, render them once, assemble, publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from recueil.collection.assemble import Assembler, AssemblyError, CollectionResult
+from recueil.collection.definition import (
+    COLLECTIONS_DIR,
+    Collection,
+    Group,
+    group_sheets,
+    load_collection,
+    select_sheets,
+)
+from recueil.collection.printshop import print_shop_options
+from recueil.core.atomic import write_atomic
+from recueil.core.diagnostics import Diagnostic, Level, error
+from recueil.render.cache import RenderCache, digest, versions
+from recueil.render.print_styles import VARIANT
+from recueil.render.sheet_renderer import SheetRenderer
+from recueil.render.weasy import RenderResult
+from recueil.sources.corpus import Corpus
+from recueil.sources.edition_label import Edition
+from recueil.sources.project import Project
+
+#: the print-shop PDF is NAME-imprimeur.pdf, beside NAME.pdf
+PRINT_SUFFIX = "-imprimeur"
+
+
+def discover_collections(project: Project) -> tuple[list[Collection], list[Diagnostic]]:
+    """Every ``collections/*.yaml`` of the project, validated."""
+    folder = project.root / COLLECTIONS_DIR
+    found: list[Collection] = []
+    diagnostics: list[Diagnostic] = []
+    codes = tuple(t.code for t in project.themes)
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        collection, problems = load_collection(
+            project.root, path, codes, project.settings.max_file_bytes
+        )
+        diagnostics += problems
+        if collection is not None:
+            found.append(collection)
+    printed = {f"{c.name}{PRINT_SUFFIX}": c for c in found if print_shop_options(c.meta)}
+    for collection in found:
+        if collection.name in printed:
+            diagnostics.append(
+                error(
+                    collection.source,
+                    None,
+                    f"this collection would be written over the print-shop variant of "
+                    f"'{printed[collection.name].name}' ({collection.name}.pdf): rename one",
+                )
+            )
+    found = [c for c in found if c.name not in printed]
+    return found, diagnostics
+
+
+def adhoc_collection(
+    project: Project, title: str, select: dict[str, list[str]], date: dt.date
+) -> Collection:
+    """A collection declared on the command line, with the default layout."""
+    meta: dict[str, Any] = {
+        "title": title,
+        "date": date,
+        "select": {k: v for k, v in select.items() if v},
+        "group_by": "theme",
+        "colophon": {
+            "publisher": project.settings.publisher or project.settings.title,
+            "publisher_address": project.settings.publisher_address or "—",
+        },
+    }
+    return Collection("adhoc", "(command line)", MappingProxyType(meta))
+
+
+def check_references(collection: Collection, corpus: Corpus, project: Project) -> list[Diagnostic]:
+    """Slugs named in the selection must exist; the selection must not be empty."""
+    diagnostics: list[Diagnostic] = []
+    known = corpus.by_slug()
+    select = collection.meta.get("select", {})
+    for slug in select.get("slugs", []):
+        if slug not in known:
+            diagnostics.append(
+                error(
+                    collection.source,
+                    _line(project, collection, slug),
+                    f"field 'select.slugs': no sheet has the slug '{slug}'",
+                )
+            )
+    kinds = select.get("kinds", [])
+    for kind in kinds:
+        if kind not in project.kinds:
+            diagnostics.append(
+                error(
+                    collection.source,
+                    _line(project, collection, kind),
+                    f"field 'select.kinds': unknown kind '{kind}'",
+                )
+            )
+    return diagnostics
+
+
+def _line(project: Project, collection: Collection, needle: str) -> int | None:
+    path = project.root / collection.source
+    if not path.is_file():
+        return None
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+        if needle in line:
+            return number
+    return None
+
+
+@dataclass
+class Prepared:
+    """A collection ready to assemble: its groups, the sheets' renders, and its input key."""
+
+    collection: Collection
+    groups: list[Group]
+    renders: dict[str, RenderResult]
+    key: str
+    #: "" for the screen PDF, printshop.VARIANT for the printer's
+    variant: str = ""
+
+
+def prepare_collection(
+    project: Project,
+    corpus: Corpus,
+    collection: Collection,
+    renderer: SheetRenderer,
+    variant: str = "",
+) -> tuple[Prepared | None, list[Diagnostic]]:
+    """Select and group the sheets and get their renders (reused whenever possible).
+
+    ``variant`` chooses which render of each sheet goes in: the screen one, or the print-shop
+    one (laid out once per change too, and cached apart).
+    """
+    diagnostics = check_references(collection, corpus, project)
+    if diagnostics:
+        return None, diagnostics
+    chosen = select_sheets(collection, corpus.sheets)
+    if not chosen:
+        line = _line(project, collection, "select:")
+        return None, [
+            error(collection.source, line, "the selection is empty: no sheet matches 'select'")
+        ]
+    groups = group_sheets(collection, chosen, project.themes, _kind_labels(project))
+    renders: dict[str, RenderResult] = {}
+    for sheet in chosen:
+        result, found = renderer.render(sheet, variant)
+        diagnostics += found
+        if result is None or any(d.level is Level.ERROR for d in found):
+            diagnostics.append(
+                error(collection.source, None, f"sheet {sheet.slug} could not be rendered")
+            )
+            continue
+        renders[sheet.slug] = result
+    if len(renders) < len(chosen):
+        return None, diagnostics
+    key = digest(
+        repr(sorted(versions().items())),
+        repr(sorted(collection.meta.items(), key=lambda item: item[0])),
+        collection.editorial_markdown,
+        repr([(g.key, [s.slug for s in g.sheets]) for g in groups]),
+        *(hashlib.sha256(renders[s.slug].pdf).hexdigest() for s in chosen),
+        renderer.template_hash("collection.html"),
+        renderer.template_hash("overlay.html"),
+        *(_tree_hash(folder) for folder in project.style_dirs),
+        repr(project.settings),
+        repr(project.themes),
+        repr([(s.slug, s.meta.get("territory"), s.meta.get("keywords")) for s in chosen]),
+        repr(renderer.edition),
+        *((f"variant:{variant}",) if variant else ()),
+    )
+    return Prepared(collection, groups, renders, key, variant), diagnostics
+
+
+def _kind_labels(project: Project) -> dict[str, str]:
+    return {name: kind.label for name, kind in project.kinds.items()}
+
+
+def _tree_hash(folder: Path) -> str:
+    """Hash of every file under a folder (styles: small, read once per collection)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return digest(
+        *(f"{p.relative_to(folder)}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files)
+    )
+
+
+def assemble_collection(
+    project: Project,
+    prepared: Prepared,
+    cache: RenderCache | None = None,
+    edition: Edition | None = None,
+    jobs: int = 1,
+) -> tuple[CollectionResult | None, list[Diagnostic]]:
+    """Assemble a prepared collection (generated parts reused from ``cache`` when unchanged).
+
+    ``jobs`` worker processes lay out the generated parts and the overlay.
+    """
+    assembler = Assembler(
+        project,
+        prepared.collection,
+        prepared.groups,
+        prepared.renders,
+        _kind_labels(project),
+        cache,
+        print_shop_options(prepared.collection.meta) if prepared.variant == VARIANT else None,
+        edition,
+        jobs,
+    )
+    try:
+        assembled = assembler.assemble()
+    except AssemblyError as failure:
+        return None, [*assembler.diagnostics, error(prepared.collection.source, None, str(failure))]
+    if any(d.level is Level.ERROR for d in assembled.diagnostics):
+        return None, assembled.diagnostics
+    return assembled, assembled.diagnostics
+
+
+def build_collection(
+    project: Project,
+    corpus: Corpus,
+    collection: Collection,
+    renderer: SheetRenderer,
+    variant: str = "",
+    jobs: int = 1,
+) -> tuple[CollectionResult | None, list[Diagnostic]]:
+    """Render (or reuse) every sheet of the collection, then assemble it."""
+    prepared, diagnostics = prepare_collection(project, corpus, collection, renderer, variant)
+    if prepared is None:
+        return None, diagnostics
+    result, found = assemble_collection(project, prepared, renderer.cache, renderer.edition, jobs)
+    return result, diagnostics + found
+
+
+def up_to_date(state: Path, prepared: Prepared, output: Path) -> bool:
+    """True when ``output`` was assembled from exactly these inputs and is intact."""
+    try:
+        recorded = json.loads(state.read_text(encoding="utf-8"))
+        return bool(
+            recorded["key"] == prepared.key
+            and hashlib.sha256(output.read_bytes()).hexdigest() == recorded["output_sha256"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def record(state: Path, prepared: Prepared, pdf: bytes) -> None:
+    """Remember which inputs produced the collection just written."""
+    data = {"key": prepared.key, "output_sha256": hashlib.sha256(pdf).hexdigest()}
+    write_atomic(state, json.dumps(data).encode())
+
+
+def collection_output(project: Project, collection: Collection) -> Path:
+    """Where a declared collection is written."""
+    return project.build_dir / "collections" / f"{collection.name}.pdf"
+
+
+def variants(collection: Collection) -> tuple[str, ...]:
+    """The PDFs a collection asks for: always the screen one, the printer's when it says so."""
+    return ("", VARIANT) if print_shop_options(collection.meta) else ("",)
+
+
+def variant_output(output: Path, variant: str) -> Path:
+    """The file of a variant, beside the screen PDF: NAME.pdf and NAME-imprimeur.pdf."""
+    if not variant:
+        return output
+    return output.with_name(f"{output.stem}{PRINT_SUFFIX}{output.suffix or '.pdf'}")

@@ -1,0 +1,263 @@
+"""Collections as data (``collections/NAME.yaml``): what goes in, in which order, and the colophon.
+
+A collection file names its sheets by selection (kind, theme, region, keyword, status, explicit
+slugs), chooses the grouping and the order inside groups, and carries the legal mentions of the
+printed book. It is validated like front matter: every problem with its file, line and field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from recueil.collection.printshop import MAX_BLEED_MM
+from recueil.core.diagnostics import Diagnostic, error
+from recueil.core.yamlsafe import YamlProblem, read_yaml
+from recueil.sources.schema import FieldSpec, ValidationContext, validate_fields
+from recueil.sources.sheet import Sheet, read_text_file
+from recueil.sources.themes import Theme
+
+COLLECTIONS_DIR = "collections"
+
+
+def _list(name: str, item: str = "string", **kw: Any) -> FieldSpec:
+    return FieldSpec(name, "list", items=FieldSpec(name, item), **kw)
+
+
+SELECT_SPECS = (
+    _list("kinds", help="Kinds of sheet to include (default: all)"),
+    _list("themes", "theme", help="Theme codes"),
+    _list("regions", help="Regions (territory.region, or region for other kinds)"),
+    _list("keywords", help="Sheets having at least one of these keywords"),
+    _list("statuses", help="Statuses of experience sheets"),
+    _list(
+        "slugs", "slug", help="Explicit list of slugs (their order is kept with order: explicit)"
+    ),
+)
+COLOPHON_SPECS = (
+    FieldSpec("publisher", "string", required=True, help="Publisher's name"),
+    FieldSpec("publisher_address", "string", required=True),
+    FieldSpec("director", "string", help="Directeur ou directrice de la publication"),
+    _list("editors", help="Coordination éditoriale"),
+    FieldSpec("design", "string", help="Conception graphique"),
+    FieldSpec("photo_credits", "string"),
+    FieldSpec("printer", "string"),
+    FieldSpec("printer_address", "string"),
+    FieldSpec("printed", "date", help="Achevé d'imprimer (date)"),
+    FieldSpec("legal_deposit", "string", help="Dépôt légal, e.g. 'octobre 2022'"),
+    FieldSpec("isbn", "string", help="ISBN-13 (validated) of this format"),
+    FieldSpec("licence", "string", help="e.g. CC BY-NC-ND 4.0"),
+    FieldSpec("price", "string", help="Price, or 'Ne peut être vendu'"),
+    FieldSpec("thanks", "text", help="Remerciements"),
+)
+PRINT_SHOP_SPECS = (
+    FieldSpec(
+        "bleed_mm",
+        "integer",
+        required=True,
+        min=1,
+        max=MAX_BLEED_MM,
+        help="Bleed on each side, in millimetres (printers usually ask for 3)",
+    ),
+    FieldSpec("crop_marks", "boolean", help="Draw crop marks outside the bleed (default: true)"),
+)
+COLLECTION_SPECS = (
+    FieldSpec("title", "string", required=True),
+    FieldSpec("subtitle", "string"),
+    FieldSpec("edition", "string", help="Edition label, e.g. '1re édition'"),
+    FieldSpec("date", "date", required=True, help="Publication date (also the PDF's date)"),
+    FieldSpec("editorial", "string", help="Markdown file of the editorial, relative to this file"),
+    FieldSpec("editorial_signature", "string"),
+    FieldSpec("blurb", "text", help="Back-cover text"),
+    FieldSpec("select", "object", fields=SELECT_SPECS),
+    FieldSpec("group_by", "enum", values=("theme", "kind", "none")),
+    FieldSpec("order", "enum", values=("title", "territory", "explicit")),
+    FieldSpec("recto_verso", "boolean", help="Dividers and sheets start on right-hand pages"),
+    FieldSpec(
+        "print_shop",
+        "object",
+        fields=PRINT_SHOP_SPECS,
+        help="Also build NAME-imprimeur.pdf for the printer: bleed, crop marks",
+    ),
+    FieldSpec(
+        "indexes", "list", items=FieldSpec("indexes", "enum", values=("territories", "keywords"))
+    ),
+    FieldSpec("colophon", "object", required=True, fields=COLOPHON_SPECS),
+)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A validated collection declaration."""
+
+    name: str
+    source: str
+    meta: Mapping[str, Any]
+    editorial_markdown: str = ""
+
+    @property
+    def title(self) -> str:
+        """The collection's title."""
+        return str(self.meta["title"])
+
+    @property
+    def date(self) -> dt.date:
+        """Publication date."""
+        value: dt.date = self.meta["date"]
+        return value
+
+    def option(self, key: str, default: Any) -> Any:
+        """A top-level setting with its default."""
+        return self.meta.get(key, default)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Sheets printed together after one divider (a theme, a kind) or without divider."""
+
+    key: str
+    number: int
+    label: str
+    colour: str
+    intro: str
+    sheets: tuple[Sheet, ...] = field(default_factory=tuple)
+
+
+def isbn13_valid(text: str) -> bool:
+    """True for a well-formed ISBN-13 (hyphens allowed) whose check digit is right."""
+    digits = re.sub(r"[\s-]", "", text)
+    if not re.fullmatch(r"97[89]\d{10}", digits):
+        return False
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits[:12]))
+    return (10 - total % 10) % 10 == int(digits[12])
+
+
+def load_collection(
+    root: Path, path: Path, theme_codes: tuple[str, ...], max_file_bytes: int = 2_000_000
+) -> tuple[Collection | None, list[Diagnostic]]:
+    """Read and validate one collection file; None when it has errors.
+
+    Its editorial is read like a source (``sheet.read_text_file``): capped at ``max_file_bytes``,
+    UTF-8, a regular file of the project; a problem is an error of the editorial file itself.
+    """
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    try:
+        data, locations = read_yaml(path.read_text(encoding="utf-8"))
+    except YamlProblem as exc:
+        return None, [error(rel, exc.line, exc.message, exc.column)]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [error(rel, None, f"cannot read collection file: {exc}")]
+    if not isinstance(data, dict):
+        return None, [error(rel, 1, "a collection file must be a mapping of fields")]
+    ctx = ValidationContext(rel, path.parent, root, theme_codes, locations)
+    meta = validate_fields(COLLECTION_SPECS, data, "", ctx)
+    isbn = meta.get("colophon", {}).get("isbn")
+    if isbn is not None and not isbn13_valid(isbn):
+        ctx.report(
+            "colophon.isbn",
+            f"field 'colophon.isbn': '{isbn}' is not a valid ISBN-13 "
+            "(13 digits starting 978 or 979, with a correct check digit)",
+        )
+    editorial = ""
+    if "editorial" in meta:
+        try:
+            editorial_path = (path.parent / meta["editorial"]).resolve()
+            exists = editorial_path.is_relative_to(root.resolve()) and editorial_path.is_file()
+        except (OSError, ValueError, RuntimeError):  # too long, NUL byte, symlink loop
+            exists = False
+        if not exists:
+            ctx.report("editorial", f"field 'editorial': file '{meta['editorial']}' does not exist")
+        else:
+            editorial_rel = editorial_path.relative_to(root.resolve()).as_posix()
+            text, problems = read_text_file(root, editorial_path, editorial_rel, max_file_bytes)
+            ctx.diagnostics += problems
+            editorial = text or ""
+    if ctx.diagnostics:
+        return None, ctx.diagnostics
+    return Collection(path.stem, rel, MappingProxyType(meta), editorial), []
+
+
+def select_sheets(collection: Collection, sheets: Sequence[Sheet]) -> list[Sheet]:
+    """The sheets a collection's ``select`` keeps, before grouping and ordering."""
+    rules: Mapping[str, list[str]] = collection.meta.get("select", {})
+    chosen = list(sheets)
+    if "kinds" in rules:
+        chosen = [s for s in chosen if s.kind in rules["kinds"]]
+    if "themes" in rules:
+        chosen = [s for s in chosen if s.meta.get("theme") in rules["themes"]]
+    if "regions" in rules:
+        chosen = [s for s in chosen if region_of(s) in rules["regions"]]
+    if "keywords" in rules:
+        wanted = {k.lower() for k in rules["keywords"]}
+        chosen = [s for s in chosen if wanted & {k.lower() for k in s.meta.get("keywords", [])}]
+    if "statuses" in rules:
+        chosen = [s for s in chosen if s.meta.get("status") in rules["statuses"]]
+    if "slugs" in rules:
+        position = {slug: i for i, slug in enumerate(rules["slugs"])}
+        chosen = [s for s in chosen if s.slug in position]
+        chosen.sort(key=lambda s: position[s.slug])
+    return chosen
+
+
+def region_of(sheet: Sheet) -> str:
+    """The region a sheet belongs to, whatever its kind."""
+    territory = sheet.meta.get("territory")
+    if isinstance(territory, Mapping) and "region" in territory:
+        return str(territory["region"])
+    return str(sheet.meta.get("region", ""))
+
+
+def _sort_key(order: str, sheet: Sheet) -> tuple[str, ...]:
+    title = sheet.title.casefold()
+    if order == "territory":
+        territory = sheet.meta.get("territory", {})
+        return (
+            region_of(sheet),
+            str(territory.get("departement", "")),
+            str(territory.get("cite_educative", "")),
+            title,
+        )
+    return (title, sheet.slug)
+
+
+def group_sheets(
+    collection: Collection,
+    chosen: Sequence[Sheet],
+    themes: Sequence[Theme],
+    kind_labels: Mapping[str, str],
+) -> list[Group]:
+    """Group (by theme in theme order, by kind, or not at all) and order the chosen sheets."""
+    order = collection.option(
+        "order", "explicit" if "slugs" in collection.meta.get("select", {}) else "title"
+    )
+
+    def arrange(items: list[Sheet]) -> tuple[Sheet, ...]:
+        if order == "explicit":
+            return tuple(items)
+        return tuple(sorted(items, key=lambda s: _sort_key(order, s)))
+
+    grouping = collection.option("group_by", "theme")
+    if grouping == "theme":
+        groups = []
+        for number, theme in enumerate(themes, 1):
+            members = [s for s in chosen if s.meta.get("theme") == theme.code]
+            if members:
+                groups.append(
+                    Group(
+                        theme.code, number, theme.label, theme.colour, theme.intro, arrange(members)
+                    )
+                )
+        return groups
+    if grouping == "kind":
+        groups = []
+        for number, (kind, label) in enumerate(kind_labels.items(), 1):
+            members = [s for s in chosen if s.kind == kind]
+            if members:
+                groups.append(Group(kind, number, label, "#3D5A80", "", arrange(members)))
+        return groups
+    return [Group("all", 0, "", "#3D5A80", "", arrange(list(chosen)))]

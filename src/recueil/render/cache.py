@@ -1,0 +1,150 @@
+"""Content-addressed cache of sheet renders, so a sheet is laid out once per change.
+
+An entry is keyed by a hash of everything known before rendering that shapes the sheet (its
+source, the templates its kind uses, the settings, its themes, the titles it links to, the
+versions of recueil, WeasyPrint, Pango and pypdf). It also records the files the render read
+(stylesheets, fonts, images) with their hashes: the entry is valid only while those files are
+unchanged. Entries are written file by file atomically, the facts file last, and every read
+checks the PDF's hash, so a truncated or altered entry is detected, dropped and rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import weasyprint
+from weasyprint.text.ffi import pango
+
+from recueil import __version__
+from recueil.core.atomic import write_atomic
+from recueil.core.diagnostics import Diagnostic, Level
+from recueil.render.weasy import RenderResult
+
+CACHE_FORMAT = 1
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything that can change a PDF's bytes."""
+    raw = int(pango.pango_version())
+    return {
+        "recueil": __version__,
+        "weasyprint": weasyprint.__version__,
+        "pango": f"{raw // 10000}.{raw // 100 % 100}.{raw % 100}",
+        "pypdf": pypdf.__version__,
+        "python": sys.version.split()[0],
+        "cache": str(CACHE_FORMAT),
+    }
+
+
+def digest(*parts: bytes | str) -> str:
+    """SHA-256 of the parts, each length-prefixed so that boundaries matter."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "big"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+class FileHashes:
+    """SHA-256 of files, computed once per build (fonts are shared by every sheet)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        if path not in self._known:
+            try:
+                self._known[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                self._known[path] = "missing"
+        return self._known[path]
+
+
+class RenderCache:
+    """Sheet renders stored under ``folder/<key[:2]>/<key>/``."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.hashes = FileHashes()
+        self.hits = 0
+        self.misses = 0
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def get(self, key: str) -> tuple[RenderResult, list[Diagnostic], bytes | None] | None:
+        """The cached render, its diagnostics and standalone PDF; None when absent or invalid."""
+        entry = self._entry(key)
+        try:
+            facts = json.loads((entry / "facts.json").read_text(encoding="utf-8"))
+            pdf = (entry / "render.pdf").read_bytes()
+            if hashlib.sha256(pdf).hexdigest() != facts["pdf_sha256"]:
+                raise ValueError("render.pdf does not match its recorded hash")
+            for path, expected in facts["dependencies"].items():
+                if self.hashes(path) != expected:
+                    self.misses += 1
+                    return None
+            standalone = None
+            if facts.get("standalone_sha256"):
+                candidate = (entry / "standalone.pdf").read_bytes()
+                if hashlib.sha256(candidate).hexdigest() == facts["standalone_sha256"]:
+                    standalone = candidate
+            result = RenderResult(
+                pdf=pdf,
+                page_count=int(facts["page_count"]),
+                anchors={str(k): int(v) for k, v in facts["anchors"].items()},
+                diagnostics=[_diagnostic(d) for d in facts["diagnostics"]],
+                dependencies=tuple(facts["dependencies"]),
+            )
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            # corrupt or truncated: never use it, remove it so it is rebuilt
+            shutil.rmtree(entry, ignore_errors=True)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return result, list(result.diagnostics), standalone
+
+    def put(self, key: str, result: RenderResult, standalone: bytes | None = None) -> None:
+        """Store a render (and its standalone PDF); the facts file is written last."""
+        entry = self._entry(key)
+        write_atomic(entry / "render.pdf", result.pdf)
+        facts: dict[str, Any] = {
+            "page_count": result.page_count,
+            "anchors": result.anchors,
+            "diagnostics": [_plain(d) for d in result.diagnostics],
+            "dependencies": {path: self.hashes(path) for path in result.dependencies},
+            "pdf_sha256": hashlib.sha256(result.pdf).hexdigest(),
+        }
+        if standalone is not None:
+            write_atomic(entry / "standalone.pdf", standalone)
+            facts["standalone_sha256"] = hashlib.sha256(standalone).hexdigest()
+        write_atomic(entry / "facts.json", json.dumps(facts, sort_keys=True).encode())
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.folder)
+
+
+def _plain(diagnostic: Diagnostic) -> dict[str, Any]:
+    data = asdict(diagnostic)
+    data["level"] = diagnostic.level.value
+    return data
+
+
+def _diagnostic(data: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        data["path"], data["line"], data["column"], Level(data["level"]), data["message"]
+    )

@@ -1,0 +1,148 @@
+"""PDF/A for editions: the variant WeasyPrint writes, what merging loses, and a structural check.
+
+Editions are PDF/A-2u. Level 2 because it is the level archives accept most widely and the first
+to allow what WeasyPrint writes (transparency, compressed object streams, OpenType fonts); "u"
+because every glyph must map to Unicode, so an archived collection stays searchable and its text
+can be extracted years later. PDF/A-3 differs only by allowing arbitrary embedded files, which
+recueil does not embed (and which some archiving services refuse). The accessible levels ("a",
+tagged) are not claimed: WeasyPrint can tag one document, but pypdf cannot merge structure trees,
+so the stamped page numbers and the assembled collections would break the claim.
+
+WeasyPrint writes a complete PDF/A document (XMP ``pdfaid``, sRGB output intent, embedded fonts,
+printable annotations). A collection is assembled by pypdf, which starts a new document: the
+catalog's XMP metadata and output intent are rebuilt here, consistent with the document
+information dictionary as PDF/A requires. Without veraPDF on the machine, ``pdfa_problems``
+checks the structure of the claim; the README tells how to run veraPDF where it is installed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    DecodedStreamObject,
+    NameObject,
+    TextStringObject,
+)
+
+#: the variant handed to WeasyPrint for every edition render
+PDF_VARIANT = "pdf/a-2u"
+PDFA_PART, PDFA_CONFORMANCE = "2", "U"
+PDF_HEADER = b"%PDF-1.7"
+
+
+def pdf_date(date: dt.date) -> str:
+    """A date as a PDF date string at midnight UTC (no clock enters an edition)."""
+    return f"D:{date:%Y%m%d}000000+00'00'"
+
+
+def xmp_date(date: dt.date) -> str:
+    """The same instant as ``pdf_date``, in the XMP (ISO 8601) form."""
+    return f"{date:%Y-%m-%d}T00:00:00+00:00"
+
+
+def xmp_packet(
+    *,
+    title: str,
+    authors: Sequence[str],
+    subject: str,
+    keywords: str,
+    language: str,
+    creator: str,
+    producer: str,
+    date: dt.date,
+) -> bytes:
+    """XMP metadata claiming PDF/A-2u, with the same values as the information dictionary."""
+    creators = "".join(f"<rdf:li>{escape(a)}</rdf:li>" for a in authors)
+    text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about=""
+ xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/"
+ xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
+ xmlns:xmp="http://ns.adobe.com/xap/1.0/">
+<pdfaid:part>{PDFA_PART}</pdfaid:part>
+<pdfaid:conformance>{PDFA_CONFORMANCE}</pdfaid:conformance>
+<dc:format>application/pdf</dc:format>
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
+<dc:creator><rdf:Seq>{creators}</rdf:Seq></dc:creator>
+<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(subject)}</rdf:li></rdf:Alt>\
+</dc:description>
+<dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li></rdf:Bag></dc:language>
+<pdf:Keywords>{escape(keywords)}</pdf:Keywords>
+<pdf:Producer>{escape(producer)}</pdf:Producer>
+<xmp:CreatorTool>{escape(creator)}</xmp:CreatorTool>
+<xmp:CreateDate>{xmp_date(date)}</xmp:CreateDate>
+<xmp:ModifyDate>{xmp_date(date)}</xmp:ModifyDate>
+<xmp:MetadataDate>{xmp_date(date)}</xmp:MetadataDate>
+</rdf:Description>
+</rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="r"?>"""
+    return text.encode("utf-8")
+
+
+def claim_pdfa(
+    writer: PdfWriter,
+    source: PdfReader,
+    *,
+    title: str,
+    authors: Sequence[str],
+    subject: str,
+    keywords: str,
+    language: str,
+    date: dt.date,
+) -> None:
+    """Give an assembled document the PDF/A-2u claim its parts had (they come from WeasyPrint).
+
+    ``source`` is one of the WeasyPrint PDF/A documents the pages came from: its sRGB output
+    intent is copied, so the ICC profile is the one WeasyPrint ships. Links must already be
+    printable (/F 4): the assembler marks them as it copies each page.
+    """
+    creator, producer = "recueil", "recueil (WeasyPrint, pypdf)"
+    mark_pdfa_header(writer)
+    writer.add_metadata(
+        {
+            "/Title": title,
+            "/Author": ", ".join(authors),
+            "/Subject": subject,
+            "/Keywords": keywords,
+            "/Creator": creator,
+            "/Producer": producer,
+            "/CreationDate": pdf_date(date),
+            "/ModDate": pdf_date(date),
+        }
+    )
+    source_root: Any = source.trailer["/Root"]
+    intents = source_root.get("/OutputIntents")
+    if intents is None:
+        raise ValueError("the source document has no output intent: was it rendered as PDF/A?")
+    root = writer._root_object
+    root[NameObject("/OutputIntents")] = intents.get_object().clone(writer)
+    stream = DecodedStreamObject()
+    stream.set_data(
+        xmp_packet(
+            title=title,
+            authors=authors,
+            subject=subject,
+            keywords=keywords,
+            language=language,
+            creator=creator,
+            producer=producer,
+            date=date,
+        )
+    )
+    stream[NameObject("/Type")] = NameObject("/Metadata")
+    stream[NameObject("/Subtype")] = NameObject("/XML")
+    root[NameObject("/Metadata")] = writer._add_object(stream)
+    root[NameObject("/Lang")] = TextStringObject(language)
+
+
+def mark_pdfa_header(writer: PdfWriter) -> None:
+    """pypdf writes a 1.3 header by default; PDF/A-2 documents announce PDF 1.7."""
+    writer.pdf_header = PDF_HEADER

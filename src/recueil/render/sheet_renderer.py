@@ -1,0 +1,283 @@
+"""Sheet renderer: a sheet → its HTML page → one layout, remembered and cached.
+
+A sheet is laid out once per change: the render is kept in memory for the build and in the
+content-addressed cache (cache.py) across builds, and the same render serves the standalone PDF
+and every collection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+from markupsafe import Markup
+
+from recueil.core.diagnostics import Diagnostic, Level
+from recueil.markup.markdown import Fragment, MarkupOptions, sheet_anchor, to_html
+from recueil.render.cache import FileHashes, RenderCache, digest, versions
+from recueil.render.pdfa import PDF_VARIANT
+from recueil.render.print_styles import VARIANT, with_print_styles
+from recueil.render.standalone import finish_standalone, render_page_numbers
+from recueil.render.template import (
+    make_environment,
+    render_page,
+    template_error,
+    typography_options,
+)
+from recueil.render.weasy import ImageCache, RenderResult, render_pdf
+from recueil.sources.corpus import Corpus
+from recueil.sources.edition_label import Edition
+from recueil.sources.project import Project
+from recueil.sources.sheet import Sheet
+
+
+class SheetRenderer:
+    """Turns sheets into HTML pages and PDFs for one project (one Jinja environment, reused)."""
+
+    def __init__(
+        self,
+        project: Project,
+        corpus: Corpus,
+        cache: RenderCache | None = None,
+        edition: Edition | None = None,
+    ):
+        self.project = project
+        self.cache = cache
+        #: set when rendering for an edition: label in the footer, PDF/A output
+        self.edition = edition
+        self._template_hashes: dict[str, str] = {}
+        #: SHA-256 of files renders read, computed once per renderer
+        self.file_hash = FileHashes()
+        self.corpus = corpus
+        self.sheets = corpus.by_slug()
+        self.env = make_environment(
+            project.template_dirs, project.settings.language, typography_options(project)
+        )
+        self.image_cache = ImageCache()
+        #: remote images fetched during this build (none unless the settings list hosts)
+        self.remote = project.settings.remote_images()
+        self.renders: dict[str, tuple[str, RenderResult, list[Diagnostic], bytes | None]] = {}
+        self.overlays: dict[int, bytes] = {}
+        #: how many sheets this renderer actually laid out (tests count them), in all and by
+        #: variant ("" is the screen render)
+        self.layouts = 0
+        self.variant_layouts: dict[str, int] = {}
+        self.variant_renders: dict[tuple[str, str], tuple[str, RenderResult, list[Diagnostic]]] = {}
+
+    def fragment(self, sheet: Sheet) -> Fragment:
+        """The sheet's body as sanitised HTML."""
+        options = MarkupOptions(
+            slug=sheet.slug,
+            source_dir=sheet.path.parent,
+            project_dir=self.project.root,
+            language=self.project.settings.language,
+            typography=typography_options(self.project),
+            known_slugs=frozenset(self.sheets),
+            limits=self.project.settings.input_limits(),
+            remote=self.remote,
+        )
+        return to_html(sheet.body, sheet.body_line, sheet.rel, options)
+
+    def page(self, sheet: Sheet) -> tuple[str, list[Diagnostic]]:
+        """The complete HTML page of a sheet, and the diagnostics of its body."""
+        fragment = self.fragment(sheet)
+        kind = self.project.kinds[sheet.kind]
+        context = {
+            "sheet": sheet.meta,
+            "slug": sheet.slug,
+            "kind": kind,
+            "theme": self.project.theme(sheet.meta["theme"]),
+            "themes": {t.code: t for t in self.project.themes},
+            "settings": self.project.settings,
+            "body": _markup(fragment.html),
+            "anchor": sheet_anchor(sheet.slug),
+            "sheets": {slug: other.meta for slug, other in self.sheets.items()},
+            "sheet_dir": self.project.relative(sheet.path.parent),
+            "edition": self.edition,
+        }
+        try:
+            return render_page(self.env, kind.template, context), fragment.diagnostics
+        except jinja2.TemplateError as exc:
+            return "", [*fragment.diagnostics, template_error(exc, sheet.rel)]
+
+    def key(self, sheet: Sheet, variant: str = "", edition: bool = True) -> str:
+        """Cache key: everything known before rendering that shapes this sheet's PDF.
+
+        The screen render's key has no variant part, so adding variants left every existing
+        cache entry (and every screen PDF) as it was; another variant is another entry.
+        Without ``edition``, the key leaves out the edition label and PDF/A: what is left is
+        what the sheet looks like, which editions compare to find changed pages. Nothing in it
+        depends on where the project lies on disk.
+        """
+        kind = self.project.kinds[sheet.kind]
+        codes = [sheet.meta.get("theme"), *sheet.meta.get("secondary_themes", [])]
+        themes = [self.project.theme(code) for code in codes if code]
+        references = [
+            (ref, self.sheets[ref].title)
+            for ref in sheet.meta.get("see_also", [])
+            if ref in self.sheets
+        ]
+        linked = sorted(self.sheets) if "sheet:" in sheet.body else []
+        return digest(
+            repr(sorted(versions().items())),
+            sheet.source_hash,
+            sheet.rel,
+            repr(kind),
+            self.template_hash(kind.template),
+            self.template_hash("overlay.html"),
+            repr(self.project.settings),
+            repr(themes),
+            repr(references),
+            repr(linked),
+            *((f"variant:{variant}",) if variant else ()),
+            *((repr(self.edition), PDF_VARIANT) if self.edition and edition else ()),
+        )
+
+    def look(self, sheet: Sheet, result: RenderResult) -> str:
+        """Fingerprint of what the sheet looks like: its inputs and the files its render read.
+
+        Two renders with the same look print the same pages, whatever the edition label.
+        """
+        files = sorted(self.file_hash(path) for path in result.dependencies)
+        return digest(self.key(sheet, edition=False), *files)
+
+    def pdf_options(self) -> dict[str, Any]:
+        """WeasyPrint options: PDF/A for editions, WeasyPrint's defaults otherwise."""
+        return {"pdf_variant": PDF_VARIANT} if self.edition else {}
+
+    def template_hash(self, name: str) -> str:
+        """Hash of a template and of every template it extends, includes or imports."""
+        if name not in self._template_hashes:
+            loader = self.env.loader
+            assert loader is not None
+            source, _, _ = loader.get_source(self.env, name)
+            parts = [name, source]
+            for child in sorted(
+                n for n in meta.find_referenced_templates(self.env.parse(source)) if n
+            ):
+                if child and child != name:
+                    parts.append(self.template_hash(child))
+            self._template_hashes[name] = digest(*parts)
+        return self._template_hashes[name]
+
+    def produce(
+        self, sheet: Sheet
+    ) -> tuple[RenderResult | None, list[Diagnostic], bytes | None, bool]:
+        """The sheet's render, diagnostics and standalone PDF, and whether they came from cache.
+
+        A sheet is laid out once per change: renders are remembered for the life of this
+        renderer and kept in the cache across builds; the same render serves the standalone PDF
+        and every collection. The render is None when the sheet has errors.
+        """
+        remembered = self.renders.get(sheet.slug)
+        if remembered is not None and remembered[0] == sheet.source_hash:
+            if remembered[3] is not None:
+                return remembered[1], remembered[2], remembered[3], True
+            # the standalone PDF was not kept (it is written already): stamp it again
+            return remembered[1], remembered[2], self.standalone(remembered[1]), True
+        key = self.key(sheet) if self.cache is not None else ""
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None and hit[2] is not None:
+                result, diagnostics, standalone = hit
+                self.remember(sheet, result, diagnostics, standalone)
+                return result, diagnostics, standalone, True
+        html, diagnostics = self.page(sheet)
+        if any(d.level is Level.ERROR for d in diagnostics):
+            return None, diagnostics, None, False
+        result = self._layout(sheet, html, diagnostics, "")
+        standalone = self.standalone(result)
+        # A render with a remote image is not cached: the image may change on its server while
+        # every key and file here stays the same. It is fetched and laid out at each build
+        # (its PDF is rewritten only if its bytes changed; collections see the new render).
+        if self.cache is not None and not result.remote_images:
+            self.cache.put(key, result, standalone)
+        self.remember(sheet, result, result.diagnostics, standalone)
+        return result, result.diagnostics, standalone, False
+
+    def _layout(
+        self, sheet: Sheet, html: str, diagnostics: list[Diagnostic], variant: str
+    ) -> RenderResult:
+        """Lay the page out (the expensive step, counted per variant for tests)."""
+        result = render_pdf(
+            html,
+            project_dir=self.project.root,
+            style_dirs=self.project.style_dirs,
+            rel=sheet.rel,
+            base_path=self.project.relative(sheet.path.parent) + "/",
+            image_cache=self.image_cache,
+            shared_styles=True,
+            options=self.pdf_options(),
+            remote=self.remote,
+        )
+        self.layouts += 1
+        self.variant_layouts[variant] = self.variant_layouts.get(variant, 0) + 1
+        return replace(result, diagnostics=diagnostics + result.diagnostics)
+
+    def produce_variant(
+        self, sheet: Sheet, variant: str
+    ) -> tuple[RenderResult | None, list[Diagnostic]]:
+        """The sheet laid out for another medium ("print-shop"), remembered and cached apart.
+
+        The page is the screen page with the variant's stylesheet added; it has no standalone
+        PDF (standalone sheets are for screens). Its own cache key keeps it from ever replacing
+        or invalidating the screen render.
+        """
+        if variant != VARIANT:
+            raise ValueError(f"unknown render variant '{variant}'")
+        remembered = self.variant_renders.get((sheet.slug, variant))
+        if remembered is not None and remembered[0] == sheet.source_hash:
+            return remembered[1], remembered[2]
+        key = self.key(sheet, variant) if self.cache is not None else ""
+        hit = self.cache.get(key) if self.cache is not None else None
+        if hit is not None:
+            self.variant_renders[(sheet.slug, variant)] = (sheet.source_hash, hit[0], hit[1])
+            return hit[0], hit[1]
+        html, diagnostics = self.page(sheet)
+        if any(d.level is Level.ERROR for d in diagnostics):
+            return None, diagnostics
+        result = self._layout(sheet, with_print_styles(html), diagnostics, variant)
+        if self.cache is not None and not result.remote_images:
+            self.cache.put(key, result)
+        self.variant_renders[(sheet.slug, variant)] = (
+            sheet.source_hash,
+            result,
+            result.diagnostics,
+        )
+        return result, result.diagnostics
+
+    def remember(
+        self,
+        sheet: Sheet,
+        result: RenderResult,
+        diagnostics: list[Diagnostic],
+        standalone: bytes | None,
+    ) -> None:
+        """Keep a render for the rest of the build (also used for renders done by workers)."""
+        self.renders[sheet.slug] = (sheet.source_hash, result, diagnostics, standalone)
+
+    def render(
+        self, sheet: Sheet, variant: str = ""
+    ) -> tuple[RenderResult | None, list[Diagnostic]]:
+        """The sheet's render (laid out only if neither remembered nor cached)."""
+        if variant:
+            return self.produce_variant(sheet, variant)
+        remembered = self.renders.get(sheet.slug)
+        if remembered is not None and remembered[0] == sheet.source_hash:
+            return remembered[1], remembered[2]  # no need to stamp its standalone PDF again
+        result, diagnostics, _, _ = self.produce(sheet)
+        return result, diagnostics
+
+    def standalone(self, result: RenderResult) -> bytes:
+        """The standalone PDF of a render: 'page x / y' stamped, links to other sheets' PDFs."""
+        overlay = self.overlays.get(result.page_count)
+        if overlay is None:
+            overlay = render_page_numbers(self.project, self.env, result.page_count)
+            self.overlays[result.page_count] = overlay
+        return finish_standalone(result.pdf, overlay)
+
+
+def _markup(html: str) -> Markup:
+    return Markup(html)

@@ -1,0 +1,175 @@
+"""Render stage: a complete HTML page → PDF bytes and the facts later stages need.
+
+Rendering happens in-process through WeasyPrint's API (starting the ``weasyprint`` command costs
+about a second per file). WeasyPrint reports missing images and bad CSS through its logger rather
+than by raising, so its records are captured per render and returned as diagnostics of that sheet.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from recueil.core.diagnostics import Diagnostic, Level
+from recueil.core.remote_images import RemoteImages
+from recueil.markup.markdown import VIRTUAL_ROOT
+from recueil.render.fetcher import ProjectFetcher
+
+_WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A rendered document: its bytes, page count, anchor pages and what WeasyPrint said."""
+
+    pdf: bytes
+    page_count: int
+    #: anchor id → 0-based page index where it lands
+    anchors: dict[str, int]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: absolute paths of every file the render read (stylesheets, fonts, images)
+    dependencies: tuple[str, ...] = ()
+    #: URLs of the remote images it used (see remote.py); such a render is not cached
+    remote_images: tuple[str, ...] = ()
+
+
+class ImageCache(dict):  # type: ignore[type-arg]
+    """WeasyPrint's image cache, shared by the renders of a process, noting what each one used.
+
+    WeasyPrint looks an image up by URL (``url in cache``) before fetching it; an image found
+    there never reaches the fetcher, so without this the second sheet showing a picto would not
+    record the picto among its dependencies, and editing the picto would leave its cached
+    render stale.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        if found and isinstance(key, str):
+            self.used.add(key)
+        return found
+
+
+class _Capture(logging.Handler):
+    """Collects WeasyPrint's warnings and errors during one render."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def render_pdf(
+    html: str,
+    *,
+    project_dir: Path,
+    style_dirs: tuple[Path, ...],
+    rel: str,
+    base_path: str = "",
+    options: dict[str, Any] | None = None,
+    image_cache: dict[str, Any] | None = None,
+    shared_styles: bool = False,
+    remote: RemoteImages | None = None,
+) -> RenderResult:
+    """Lay out ``html`` and write it as PDF; ``rel`` names the source in diagnostics.
+
+    ``base_path`` is the project-relative folder relative URLs resolve against; every fetch goes
+    through ProjectFetcher, so nothing outside the project (or recueil's styles) is ever read.
+    With ``shared_styles``, the document's stylesheet links are parsed once per process (with
+    their @font-face fonts) and reused: parsing them cost about 90 ms per sheet. ``remote``
+    holds the remote images the markup stage fetched for this document, served from memory.
+    """
+    fetcher = ProjectFetcher(project_dir, style_dirs, remote)
+    capture = _Capture()
+    _WEASYPRINT_LOGGER.addHandler(capture)
+    previous_propagate = _WEASYPRINT_LOGGER.propagate
+    _WEASYPRINT_LOGGER.propagate = False
+    style_dependencies: tuple[str, ...] = ()
+    if isinstance(image_cache, ImageCache):
+        image_cache.used.clear()
+    try:
+        stylesheets: list[CSS] = []
+        font_config = FontConfiguration()
+        if shared_styles:
+            links = tuple(_STYLESHEET.findall(html))
+            html = _STYLESHEET.sub("", html)
+            stylesheets, font_config, style_dependencies = _parsed_styles(
+                project_dir, style_dirs, links
+            )
+        document = HTML(string=html, base_url=VIRTUAL_ROOT + base_path, url_fetcher=fetcher).render(
+            font_config=font_config,
+            cache=image_cache,
+            stylesheets=stylesheets,
+            **(options or {}),
+        )
+        anchors: dict[str, int] = {}
+        for index, page in enumerate(document.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, index)
+        pdf = document.write_pdf(**(options or {}))
+    finally:
+        _WEASYPRINT_LOGGER.removeHandler(capture)
+        _WEASYPRINT_LOGGER.propagate = previous_propagate
+    diagnostics = [
+        Diagnostic(
+            rel,
+            None,
+            None,
+            Level.ERROR if record.levelno >= logging.ERROR else Level.WARNING,
+            "WeasyPrint: " + record.getMessage().replace(VIRTUAL_ROOT, ""),
+        )
+        for record in capture.records
+    ]
+    served = set(fetcher.served)
+    if isinstance(image_cache, ImageCache):
+        served |= {p for p in map(fetcher.resolve, image_cache.used) if p is not None}
+    dependencies = tuple(sorted({str(path) for path in served} | set(style_dependencies)))
+    remote_images = tuple(sorted(set(fetcher.served_remote)))
+    return RenderResult(pdf, len(document.pages), anchors, diagnostics, dependencies, remote_images)
+
+
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+
+
+def parse_styles_once(html: str, project_dir: Path, style_dirs: tuple[Path, ...]) -> None:
+    """Parse the stylesheets ``html`` links to (and load their fonts) in this process now.
+
+    Called before forking workers: they inherit the parsed styles instead of each parsing
+    them again (a worker is replaced every hundred sheets, and each pool of the assembly
+    starts its own), about 0.2 s saved per worker.
+    """
+    _parsed_styles(project_dir, style_dirs, tuple(_STYLESHEET.findall(html)))
+
+
+_PARSED: dict[tuple[Any, ...], tuple[list[CSS], FontConfiguration, tuple[str, ...]]] = {}
+
+
+def _parsed_styles(
+    project_dir: Path, style_dirs: tuple[Path, ...], links: tuple[str, ...]
+) -> tuple[list[CSS], FontConfiguration, tuple[str, ...]]:
+    """Stylesheets parsed once per process, keyed by their files' sizes and modification times."""
+    fetcher = ProjectFetcher(project_dir, style_dirs)
+    files = tuple(fetcher.resolve(link) for link in links)
+    key = (
+        str(project_dir),
+        style_dirs,
+        links,
+        tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) if f else None for f in files),
+    )
+    if key not in _PARSED:
+        font_config = FontConfiguration()
+        sheets = [CSS(url=link, url_fetcher=fetcher, font_config=font_config) for link in links]
+        served = tuple(sorted({str(path) for path in fetcher.served}))
+        _PARSED[key] = (sheets, font_config, served)
+    return _PARSED[key]

@@ -1,0 +1,235 @@
+"""Worker processes for rendering: every core busy, and no sheet can take the build down.
+
+Each worker is forked once (inheriting the loaded project and an imported WeasyPrint) and
+renders many sheets, one at a time, under a memory limit. The parent hands out sheets, waits
+with the per-sheet time limit, and kills and replaces a worker that hangs or dies: that sheet
+becomes an error, the others complete. Workers are always killed before returning, even on
+Ctrl-C, so none is left behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import resource
+import signal
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from recueil.core.diagnostics import Diagnostic, error
+
+#: what a worker sends back for one sheet
+Outcome = tuple[Any, list[Diagnostic], bytes | None]
+Task = Callable[[str], Outcome]
+
+
+#: sheets a worker renders before it is replaced by a fresh fork: WeasyPrint, Pango and the
+#: allocator keep memory that grows with every document (about 1.5 MB a sheet, measured over
+#: 500 sheets a worker at 1,000 sheets), and a fresh worker costs a fraction of a second
+TASKS_PER_WORKER = 100
+
+#: prctl option: the signal this process gets when its parent dies (linux/prctl.h)
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Connection
+    slug: str | None = None
+    started: float = 0.0
+    done: int = 0
+
+
+def _serve(connection: Connection, task: Task, memory_mb: int, parent: int) -> None:
+    """Worker loop: receive a slug, send back what rendering it gave."""
+    _die_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the parent stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_mb > 0:
+        # A forked worker starts with its parent's address space: the limit is what a render
+        # may add to it, so that a large parent does not leave workers unable to allocate.
+        limit = _address_space() + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    while True:
+        try:
+            slug = connection.recv()
+        except EOFError:
+            break
+        if slug is None:
+            break
+        try:
+            outcome: Any = task(slug)
+        except MemoryError:
+            outcome = ("memory", None)
+        except Exception:
+            outcome = ("crash", traceback.format_exc(limit=3))
+        try:
+            connection.send(outcome)
+        except MemoryError:
+            connection.send(("memory", None))
+    connection.close()
+
+
+class RenderPool:
+    """Runs ``task(slug)`` for many sheets in ``jobs`` forked workers with limits."""
+
+    def __init__(self, task: Task, jobs: int, timeout: float, memory_mb: int):
+        self.task = task
+        self.jobs = max(1, jobs)
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.context = multiprocessing.get_context("fork")
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(
+            target=_serve, args=(child, self.task, self.memory_mb, os.getpid()), daemon=True
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def run(
+        self,
+        slugs: Sequence[str],
+        rel_of: Callable[[str], str],
+        on_done: Callable[[str, Outcome], None],
+        idle: Callable[[], bool] | None = None,
+    ) -> None:
+        """Render every slug; ``on_done`` gets each outcome (errors included) as it arrives.
+
+        While every worker is busy and no outcome is waiting, this process calls ``idle``, one
+        short step at a time, until it returns False: work of its own that needs no worker's
+        result, done on the core it would otherwise leave idle. Outcomes wait one step at most.
+        """
+        pending = list(reversed(slugs))
+        attempts: dict[str, int] = {}
+        workers = [self._start() for _ in range(min(self.jobs, len(slugs)))]
+        try:
+            while pending or any(w.slug is not None for w in workers):
+                for position, worker in enumerate(workers):
+                    if worker.slug is None and pending:
+                        task = pending.pop()
+                        try:
+                            worker.connection.send(task)
+                        except OSError:  # died while idle: start another, retry the sheet
+                            attempts[task] = attempts.get(task, 0) + 1
+                            workers[position] = self._replace(worker)
+                            if attempts[task] < 3:
+                                pending.append(task)
+                            else:
+                                failure = ("crash", "no worker could be started")
+                                on_done(task, self._failure(task, rel_of(task), failure))
+                            continue
+                        worker.slug = task
+                        worker.started = time.monotonic()
+                busy = [w for w in workers if w.slug is not None]
+                if not busy:
+                    continue
+                connections = [w.connection for w in busy]
+                if idle is not None:
+                    ready = wait(connections, 0)
+                    if not ready and not idle():
+                        idle = None
+                else:
+                    deadline = min(w.started for w in busy) + self.timeout
+                    ready = wait(connections, max(0.0, deadline - time.monotonic()))
+                for worker in list(busy):
+                    slug = worker.slug
+                    assert slug is not None
+                    if worker.connection in ready:
+                        try:
+                            outcome = worker.connection.recv()
+                        except (EOFError, OSError):
+                            outcome = ("crash", "the worker process died")
+                        worker.slug = None
+                        if _failed(outcome):
+                            on_done(slug, self._failure(slug, rel_of(slug), outcome))
+                            if outcome[0] != "crash" or not worker.process.is_alive():
+                                workers[workers.index(worker)] = self._replace(worker)
+                        else:
+                            on_done(slug, outcome)
+                            worker.done += 1
+                            if worker.done >= TASKS_PER_WORKER and pending:
+                                workers[workers.index(worker)] = self._replace(worker)
+                    elif time.monotonic() - worker.started >= self.timeout:
+                        message = (
+                            f"rendering took longer than {self.timeout:g} s and was stopped "
+                            "(setting render_timeout)"
+                        )
+                        on_done(slug, (None, [error(rel_of(slug), None, message)], None))
+                        worker.slug = None
+                        workers[workers.index(worker)] = self._replace(worker)
+        finally:
+            for worker in workers:
+                _stop(worker)
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        _stop(worker)
+        return self._start()
+
+    def _failure(self, slug: str, rel: str, outcome: tuple[str, Any]) -> Outcome:
+        kind, detail = outcome
+        if kind == "memory":
+            message = (
+                f"rendering needed more than {self.memory_mb} MB and was stopped "
+                "(setting render_memory_mb)"
+            )
+        else:
+            last = str(detail).strip().splitlines()[-1] if detail else "unknown error"
+            message = f"rendering failed: {last}"
+        return (None, [error(rel, None, message)], None)
+
+
+def _failed(outcome: Any) -> bool:
+    return isinstance(outcome, tuple) and len(outcome) == 2 and outcome[0] in ("memory", "crash")
+
+
+def _stop(worker: _Worker) -> None:
+    """End a worker for sure: polite first, then killed."""
+    try:
+        if worker.process.is_alive() and worker.slug is None:
+            worker.connection.send(None)
+            worker.process.join(1.0)
+    except (OSError, BrokenPipeError):
+        pass
+    if worker.process.is_alive():
+        worker.process.kill()
+        worker.process.join(5.0)
+    worker.connection.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker if the parent dies without stopping it (SIGKILL).
+
+    Waiting for the end of the pipe is not enough: a worker forked later inherits the parent's
+    end of every earlier worker's pipe, so after a SIGKILL the orphans kept each other waiting
+    for ever (found after a profiler killed a build).
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pipe's end is all there is
+        return
+    if os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
+
+
+def _address_space() -> int:
+    """Current virtual memory size of this process, in bytes."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    return len(os.sched_getaffinity(0)) or 1

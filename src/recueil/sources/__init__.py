@@ -1,0 +1,1 @@
+"""Stage 1, reading and validating: the project (settings, themes, kinds), sheets, the corpus."""

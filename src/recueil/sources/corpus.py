@@ -1,0 +1,132 @@
+"""Corpus: every source of a project loaded, validated and checked against the others.
+
+Like MkDocs, everything is gathered and validated before anything is written; like Pelican, two
+sources may not claim the same output (here: the same slug).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from recueil.core.diagnostics import Diagnostic, error
+from recueil.core.yamlsafe import Locations, YamlProblem, read_yaml
+from recueil.sources.frontmatter_cache import ParsedFrontMatter
+from recueil.sources.project import CACHE_DIR, Project
+from recueil.sources.sheet import Sheet, load_sheet
+
+
+@dataclass
+class Corpus:
+    """The valid sheets of a project, every sheet that loaded, and the loading diagnostics.
+
+    ``sheets`` excludes sources with errors; ``loaded`` also holds those whose only problems are
+    cross-references, so that other sheets can still link to them without cascading errors.
+    """
+
+    sheets: list[Sheet]
+    diagnostics: list[Diagnostic]
+    loaded: list[Sheet] = field(default_factory=list)
+
+    def by_slug(self) -> dict[str, Sheet]:
+        """Every loaded sheet indexed by slug."""
+        return {sheet.slug: sheet for sheet in self.loaded or self.sheets}
+
+
+def load_corpus(
+    project: Project,
+    paths: Iterable[Path] | None = None,
+    focus: set[Path] | None = None,
+    scanned: Corpus | None = None,
+) -> Corpus:
+    """Load and validate sources (all of them by default) and check them against each other.
+
+    With ``focus``, only those files are fully read and validated; the others are only scanned
+    for their slug and title (enough for links, "voir aussi" and duplicate slugs), which keeps
+    ``recueil sheet`` on demand fast in a project of hundreds of sheets. The scans of an earlier
+    call (``scanned``, loaded with a focus) are reused rather than read again.
+    """
+    known = {s.path: s for s in scanned.loaded if not s.kind} if scanned is not None else {}
+    sheets: list[Sheet] = []
+    diagnostics: list[Diagnostic] = []
+    stubs: set[int] = set()
+    parsed = ParsedFrontMatter(project.build_dir / CACHE_DIR / "front-matter.json")
+    for path in paths if paths is not None else project.sources():
+        if focus is not None and path.resolve() not in focus:
+            stub = known.get(path) or _scan(project, path, parsed.read)
+            if stub is not None:
+                stubs.add(id(stub))
+                sheets.append(stub)
+                continue
+        sheet, found = load_sheet(project, path, parsed.read)
+        diagnostics += found
+        if sheet is not None:
+            sheets.append(sheet)
+    first: dict[str, Sheet] = {}
+    unique: list[Sheet] = []
+    for sheet in sheets:
+        if sheet.slug in first:
+            other = first[sheet.slug]
+            diagnostics.append(
+                error(
+                    sheet.rel,
+                    _line_of_field(sheet, "slug"),
+                    f"field 'slug': '{sheet.slug}' is already used by {other.rel}",
+                )
+            )
+            continue
+        first[sheet.slug] = sheet
+        unique.append(sheet)
+    valid: list[Sheet] = []
+    for sheet in unique:
+        missing = [ref for ref in sheet.meta.get("see_also", []) if ref not in first]
+        for ref in missing:
+            diagnostics.append(
+                error(
+                    sheet.rel,
+                    _line_of_field(sheet, "see_also"),
+                    f"field 'see_also': no sheet has the slug '{ref}'",
+                )
+            )
+        if not missing and id(sheet) not in stubs:
+            valid.append(sheet)
+    parsed.save(prune=paths is None and focus is None)
+    return Corpus(valid, diagnostics, unique)
+
+
+_SLUG = re.compile(r"^slug:[ \t]*(\S+)[ \t]*$", re.M)
+_TITLE = re.compile(r"^title:.*$", re.M)
+
+
+def _scan(
+    project: Project, path: Path, parse: Callable[[str], tuple[Any, Locations]] = read_yaml
+) -> Sheet | None:
+    """Slug and title of a source without validating it; None when that is not simple."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    head = text.split("\n---", 2)[0] if text.startswith("---") else ""
+    slug, title = _SLUG.search(head), _TITLE.search(head)
+    if slug is None or title is None:
+        return None
+    try:
+        value, _ = parse(title.group(0))
+    except YamlProblem:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("title"), str):
+        return None
+    name = slug.group(1).strip("'\"")
+    meta = MappingProxyType({"slug": name, "title": value["title"]})
+    return Sheet(path, project.relative(path), "", name, value["title"], meta, "", 0, "")
+
+
+def _line_of_field(sheet: Sheet, name: str) -> int | None:
+    for number, line in enumerate(sheet.path.read_text(encoding="utf-8-sig").split("\n"), 1):
+        if line.startswith(f"{name}:"):
+            return number
+    return None
