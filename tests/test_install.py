@@ -74,8 +74,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
+def _clean_environment() -> dict[str, str]:
+    """The environment without what would put another recueil on the path."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
 def _run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = _clean_environment()
     return subprocess.run(
         [str(venv / "bin" / "recueil"), *args],
         cwd=cwd,
@@ -94,6 +99,7 @@ def test_the_wheel_carries_the_defaults_and_the_starter_project(installed: Path)
         text=True,
         check=True,
         cwd=installed,
+        env=_clean_environment(),
     ).stdout
     assert where.startswith(str(installed)), where
     assert str(REPO / "src") not in where

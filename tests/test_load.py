@@ -264,7 +264,8 @@ def test_missing_nested_field_left_empty_points_at_its_own_line(
     edit(root, PASSERELLE, "  region: Hauts-de-France", "  region:")
     _, diagnostics = library(root, PASSERELLE)
     assert diagnostics == [
-        f"{PASSERELLE_REL}:34:3: error: missing required field 'territory.region'"
+        f"{PASSERELLE_REL}:34:3: error: field 'territory.region' is empty: it is required, "
+        "fill it in"
     ]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -37,6 +39,17 @@ from recueil.render.sheet_build import Corpus, SheetRenderer, load_corpus
 from recueil.sources.project import CACHE_DIR, Project
 
 
+def allow_incomplete_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--allow-incomplete, for every command that publishes declared collections."""
+    return click.option(
+        "--allow-incomplete",
+        is_flag=True,
+        help="Publish a collection even when some of its sheets have errors or cannot be "
+        "rendered, as a draft that says so on its cover (default: keep the previous PDF and "
+        "fail the collection).",
+    )(function)
+
+
 def build_variants(
     project: Project,
     corpus: Corpus,
@@ -46,6 +59,7 @@ def build_variants(
     diagnostics: list[Diagnostic],
     quiet: bool,
     jobs: int,
+    allow_incomplete: bool = False,
 ) -> bool:
     """Build the screen PDF of a collection, then the printer's beside it when it asks for one.
 
@@ -56,7 +70,9 @@ def build_variants(
     for variant in variants(collection):
         target = variant_output(output, variant)
         started = time.perf_counter()
-        prepared, found = prepare_collection(project, corpus, collection, renderer, variant)
+        prepared, found = prepare_collection(
+            project, corpus, collection, renderer, variant, allow_incomplete
+        )
         diagnostics += found
         if prepared is None:
             return False
@@ -104,6 +120,7 @@ def build_variants(
     help="Ad-hoc: title of the collection.",
 )
 @click.option("--no-cache", is_flag=True, help="Render everything again; do not use the cache.")
+@allow_incomplete_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 def collection(
     project_dir: Path,
@@ -116,6 +133,7 @@ def collection(
     keywords: tuple[str, ...],
     title: str,
     no_cache: bool,
+    allow_incomplete: bool,
     quiet: bool,
 ) -> None:
     """Build the declared collection NAME, or an ad-hoc one from --theme/--region/--kind/--slug."""
@@ -159,6 +177,8 @@ def collection(
         target = output
     renderer = _renderer(project, corpus, no_cache)
     jobs = _limits(project, None).jobs
-    ok = build_variants(project, corpus, chosen, renderer, target, diagnostics, quiet, jobs)
+    ok = build_variants(
+        project, corpus, chosen, renderer, target, diagnostics, quiet, jobs, allow_incomplete
+    )
     _show(diagnostics)
     sys.exit(EXIT_OK if ok else EXIT_CONTENT)

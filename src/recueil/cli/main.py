@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from recueil import __version__
-from recueil.cli.collection import build_variants
+from recueil.cli.collection import allow_incomplete_option, build_variants
 from recueil.cli.collection import collection as collection_command
 from recueil.cli.common import (
     EXIT_CONTENT,
@@ -60,7 +60,15 @@ def main() -> None:
 @render_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build(project_dir: Path, jobs: int | None, no_cache: bool, quiet: bool, strict: bool) -> None:
+@allow_incomplete_option
+def build(
+    project_dir: Path,
+    jobs: int | None,
+    no_cache: bool,
+    quiet: bool,
+    strict: bool,
+    allow_incomplete: bool,
+) -> None:
     """Render every sheet into build/sheets/ and every collection into build/collections/."""
     started = time.perf_counter()
     project, diagnostics = _open(project_dir)
@@ -97,6 +105,7 @@ def build(project_dir: Path, jobs: int | None, no_cache: bool, quiet: bool, stri
             diagnostics,
             quiet,
             _limits(project, jobs).jobs,
+            allow_incomplete,
         )
     _show(diagnostics)
     _summary(outcomes, diagnostics, time.perf_counter() - started, out, quiet)

@@ -85,8 +85,11 @@ class Assembler:
         print_shop: PrintShop | None = None,
         edition: Edition | None = None,
         jobs: int = 1,
+        missing: Sequence[str] = (),
     ):
         self.project = project
+        #: sheets a draft goes without: said on its cover and title page
+        self.missing = list(missing)
         #: worker processes laying out the generated documents
         self.jobs = jobs
         #: generated documents rendered during this assembly, by key
@@ -155,6 +158,7 @@ class Assembler:
             "territory_index": territory_index(self.sheets),
             "keyword_index": keyword_index(self.sheets),
             "authors": authors,
+            "missing": self.missing,
         }
         return render_page(self.env, "collection.html", context)
 

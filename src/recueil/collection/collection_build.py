@@ -17,11 +17,12 @@ from recueil.collection.definition import (
     Group,
     group_sheets,
     load_collection,
+    might_select,
     select_sheets,
 )
 from recueil.collection.printshop import print_shop_options
 from recueil.core.atomic import write_atomic
-from recueil.core.diagnostics import Diagnostic, Level, error
+from recueil.core.diagnostics import Diagnostic, Level, error, warning
 from recueil.render.cache import RenderCache, digest, versions
 from recueil.render.print_styles import VARIANT
 from recueil.render.sheet_renderer import SheetRenderer
@@ -126,6 +127,9 @@ class Prepared:
     key: str
     #: "" for the screen PDF, printshop.VARIANT for the printer's
     variant: str = ""
+    #: the sheets it goes without (slugs, or paths when unreadable), when allowed to be
+    #: incomplete
+    missing: tuple[str, ...] = ()
 
 
 def prepare_collection(
@@ -134,34 +138,60 @@ def prepare_collection(
     collection: Collection,
     renderer: SheetRenderer,
     variant: str = "",
+    allow_incomplete: bool = False,
 ) -> tuple[Prepared | None, list[Diagnostic]]:
     """Select and group the sheets and get their renders (reused whenever possible).
 
     ``variant`` chooses which render of each sheet goes in: the screen one, or the print-shop
     one (laid out once per change too, and cached apart).
+
+    A collection is never published with sheets missing unless ``allow_incomplete`` says so:
+    a sheet is missing when its source has errors and the selection could hold it, or when it
+    cannot be rendered. Then the collection fails with the list of its missing sheets and their
+    reasons (its previous PDF stays); allowed, it is assembled without them, saying so on its
+    cover and title page.
     """
     diagnostics = check_references(collection, corpus, project)
     if diagnostics:
         return None, diagnostics
     chosen = select_sheets(collection, corpus.sheets)
-    if not chosen:
-        line = _line(project, collection, "select:")
-        return None, [
-            error(collection.source, line, "the selection is empty: no sheet matches 'select'")
-        ]
-    groups = group_sheets(collection, chosen, project.themes, _kind_labels(project))
+    missing = [
+        (f.slug or f.rel, f.describe()) for f in corpus.failed if might_select(collection, f)
+    ]
+    if not chosen and not missing:
+        return None, [_empty(project, collection)]
     renders: dict[str, RenderResult] = {}
     for sheet in chosen:
         result, found = renderer.render(sheet, variant)
         diagnostics += found
         if result is None or any(d.level is Level.ERROR for d in found):
-            diagnostics.append(
-                error(collection.source, None, f"sheet {sheet.slug} could not be rendered")
-            )
+            missing.append((sheet.slug, f"{sheet.slug} ({sheet.rel}: it could not be rendered)"))
             continue
         renders[sheet.slug] = result
-    if len(renders) < len(chosen):
-        return None, diagnostics
+    if missing:
+        listed = "; ".join(description for _, description in missing)
+        if not allow_incomplete:
+            diagnostics.append(
+                error(
+                    collection.source,
+                    None,
+                    f"not published, {len(missing)} sheet(s) missing (the previous PDF is kept): "
+                    f"{listed}; fix them, or build a draft with --allow-incomplete",
+                )
+            )
+            return None, diagnostics
+        diagnostics.append(
+            warning(
+                collection.source,
+                None,
+                f"published incomplete (--allow-incomplete), {len(missing)} sheet(s) missing: "
+                f"{listed}",
+            )
+        )
+        chosen = [s for s in chosen if s.slug in renders]
+        if not chosen:
+            return None, [*diagnostics, _empty(project, collection)]
+    groups = group_sheets(collection, chosen, project.themes, _kind_labels(project))
     key = digest(
         repr(sorted(versions().items())),
         repr(sorted(collection.meta.items(), key=lambda item: item[0])),
@@ -176,8 +206,15 @@ def prepare_collection(
         repr([(s.slug, s.meta.get("territory"), s.meta.get("keywords")) for s in chosen]),
         repr(renderer.edition),
         *((f"variant:{variant}",) if variant else ()),
+        repr(missing),
     )
-    return Prepared(collection, groups, renders, key, variant), diagnostics
+    prepared = Prepared(collection, groups, renders, key, variant, tuple(n for n, _ in missing))
+    return prepared, diagnostics
+
+
+def _empty(project: Project, collection: Collection) -> Diagnostic:
+    line = _line(project, collection, "select:")
+    return error(collection.source, line, "the selection is empty: no sheet matches 'select'")
 
 
 def _kind_labels(project: Project) -> dict[str, str]:
@@ -213,6 +250,7 @@ def assemble_collection(
         print_shop_options(prepared.collection.meta) if prepared.variant == VARIANT else None,
         edition,
         jobs,
+        prepared.missing,
     )
     try:
         assembled = assembler.assemble()
@@ -230,9 +268,12 @@ def build_collection(
     renderer: SheetRenderer,
     variant: str = "",
     jobs: int = 1,
+    allow_incomplete: bool = False,
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
     """Render (or reuse) every sheet of the collection, then assemble it."""
-    prepared, diagnostics = prepare_collection(project, corpus, collection, renderer, variant)
+    prepared, diagnostics = prepare_collection(
+        project, corpus, collection, renderer, variant, allow_incomplete
+    )
     if prepared is None:
         return None, diagnostics
     result, found = assemble_collection(project, prepared, renderer.cache, renderer.edition, jobs)

@@ -18,6 +18,7 @@ from typing import Any
 from recueil.collection.printshop import MAX_BLEED_MM
 from recueil.core.diagnostics import Diagnostic, error
 from recueil.core.yamlsafe import YamlProblem, read_yaml
+from recueil.sources.corpus import FailedSource
 from recueil.sources.schema import FieldSpec, ValidationContext, validate_fields
 from recueil.sources.sheet import Sheet, read_text_file
 from recueil.sources.themes import Theme
@@ -202,6 +203,44 @@ def select_sheets(collection: Collection, sheets: Sequence[Sheet]) -> list[Sheet
         chosen = [s for s in chosen if s.slug in position]
         chosen.sort(key=lambda s: position[s.slug])
     return chosen
+
+
+def might_select(collection: Collection, source: FailedSource) -> bool:
+    """Whether ``select`` could keep a source that has errors, judged on what can be read of it.
+
+    A rule that cannot be judged (its field unreadable) counts as kept: a collection must not be
+    published without a sheet only because the sheet is too broken to tell where it belongs.
+    An explicit list of slugs keeps only what it names (a name nobody has is reported apart).
+    """
+    rules: Mapping[str, list[str]] = collection.meta.get("select", {})
+    meta = source.meta
+    if "slugs" in rules and source.slug not in rules["slugs"]:
+        return False
+    if "kinds" in rules and source.kind is not None and source.kind not in rules["kinds"]:
+        return False
+    if meta is None:
+        return True
+    checks: list[tuple[str, Any]] = [
+        ("themes", meta.get("theme")),
+        ("statuses", meta.get("status")),
+        ("regions", _raw_region(meta)),
+    ]
+    for rule, value in checks:
+        if rule in rules and isinstance(value, str) and value not in rules[rule]:
+            return False
+    keywords = meta.get("keywords")
+    if "keywords" in rules and isinstance(keywords, list):
+        wanted = {k.lower() for k in rules["keywords"]}
+        if not wanted & {str(k).lower() for k in keywords}:
+            return False
+    return True
+
+
+def _raw_region(meta: Mapping[str, Any]) -> Any:
+    territory = meta.get("territory")
+    if isinstance(territory, Mapping):
+        return territory.get("region")
+    return meta.get("region")
 
 
 def region_of(sheet: Sheet) -> str:

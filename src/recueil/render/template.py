@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 
 from recueil.core.diagnostics import Diagnostic, error
 from recueil.markup.markdown import GOTO, VIRTUAL_ROOT
-from recueil.markup.typography import TypographyOptions, typeset_markup
+from recueil.markup.typography import TypographyOptions, typeset_markup, typeset_text
+from recueil.render import template_text
 from recueil.sources.project import Project
 
 MONTHS = (
@@ -49,7 +50,23 @@ def make_environment(
             known[text] = typeset_markup(text, typography) if french else escape(text)
         return known[text]
 
+    plain: dict[str, Markup] = {}
+
+    def typeset_value(value: Any) -> Any:
+        # what template_text wraps around every value printed as text: Markup is HTML already
+        # typeset (or deliberately not); anything else is text, given the characters of French
+        # typography but no added elements (a slug in a footer must stay one run of text)
+        if isinstance(value, Markup) or value is None:
+            return value
+        text = str(value)
+        if text not in plain:
+            plain[text] = escape(typeset_text(text, typography))
+        return plain[text]
+
+    if french:
+        template_text.enable(env, typography)
     env.filters.update(
+        typeset_value=typeset_value,
         typo=typo,
         date_fr=date_fr,
         money=money,

@@ -7,17 +7,39 @@ sources may not claim the same output (here: the same slug).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from recueil.core.diagnostics import Diagnostic, error
+from recueil.core.diagnostics import Diagnostic, Level, error, warning
 from recueil.core.yamlsafe import Locations, YamlProblem, read_yaml
 from recueil.sources.frontmatter_cache import ParsedFrontMatter
 from recueil.sources.project import CACHE_DIR, Project
 from recueil.sources.sheet import Sheet, load_sheet
+
+
+@dataclass(frozen=True)
+class FailedSource:
+    """A source with errors, as far as it can be read: enough to tell who misses it.
+
+    Sheets that link to it, and collections that would hold it, must say so instead of
+    dropping it silently; its slug, title and kind come from a scan of its front matter, and
+    ``meta`` is its front matter as raw strings when that much parses (None otherwise).
+    """
+
+    rel: str
+    reason: str
+    slug: str | None = None
+    title: str | None = None
+    kind: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+    def describe(self) -> str:
+        """'SLUG (path: first error)', for messages that list what is missing."""
+        name = self.slug or "(slug unreadable)"
+        return f"{name} ({self.rel}: {self.reason})"
 
 
 @dataclass
@@ -31,6 +53,8 @@ class Corpus:
     sheets: list[Sheet]
     diagnostics: list[Diagnostic]
     loaded: list[Sheet] = field(default_factory=list)
+    #: sources with errors, which no sheet and no collection may lose without saying so
+    failed: list[FailedSource] = field(default_factory=list)
 
     def by_slug(self) -> dict[str, Sheet]:
         """Every loaded sheet indexed by slug."""
@@ -54,6 +78,8 @@ def load_corpus(
     sheets: list[Sheet] = []
     diagnostics: list[Diagnostic] = []
     stubs: set[int] = set()
+    broken: list[Sheet] = []
+    failures: list[FailedSource] = []
     parsed = ParsedFrontMatter(project.build_dir / CACHE_DIR / "front-matter.json")
     for path in paths if paths is not None else project.sources():
         if focus is not None and path.resolve() not in focus:
@@ -66,6 +92,11 @@ def load_corpus(
         diagnostics += found
         if sheet is not None:
             sheets.append(sheet)
+        else:
+            stub = _scan(project, path, parsed.read)
+            failures.append(_failed_source(project, path, found, parsed.read, stub))
+            if stub is not None:
+                broken.append(stub)  # its slug and title, so that links to it are not "unknown"
     first: dict[str, Sheet] = {}
     unique: list[Sheet] = []
     for sheet in sheets:
@@ -81,21 +112,32 @@ def load_corpus(
             continue
         first[sheet.slug] = sheet
         unique.append(sheet)
+    failed = {stub.slug: stub for stub in broken if stub.slug not in first}
     valid: list[Sheet] = []
     for sheet in unique:
         missing = [ref for ref in sheet.meta.get("see_also", []) if ref not in first]
         for ref in missing:
-            diagnostics.append(
-                error(
-                    sheet.rel,
-                    _line_of_field(sheet, "see_also"),
-                    f"field 'see_also': no sheet has the slug '{ref}'",
+            line = _line_of_field(sheet, "see_also")
+            if ref in failed:
+                # only the broken sheet fails: this one still builds and links to it
+                diagnostics.append(
+                    warning(
+                        sheet.rel,
+                        line,
+                        f"field 'see_also': the sheet '{ref}' has errors ({failed[ref].rel}) "
+                        "and is not built until they are fixed",
+                    )
                 )
-            )
-        if not missing and id(sheet) not in stubs:
+            else:
+                diagnostics.append(
+                    error(sheet.rel, line, f"field 'see_also': no sheet has the slug '{ref}'")
+                )
+        if all(ref in failed for ref in missing) and id(sheet) not in stubs:
             valid.append(sheet)
+    unique += failed.values()
     parsed.save(prune=paths is None and focus is None)
-    return Corpus(valid, diagnostics, unique)
+    # a valid sheet that links to a broken one is valid; its own problems are elsewhere
+    return Corpus(valid, diagnostics, unique, failures)
 
 
 _SLUG = re.compile(r"^slug:[ \t]*(\S+)[ \t]*$", re.M)
@@ -123,6 +165,48 @@ def _scan(
     name = slug.group(1).strip("'\"")
     meta = MappingProxyType({"slug": name, "title": value["title"]})
     return Sheet(path, project.relative(path), "", name, value["title"], meta, "", 0, "")
+
+
+def _failed_source(
+    project: Project,
+    path: Path,
+    found: list[Diagnostic],
+    parse: Callable[[str], tuple[Any, Locations]],
+    stub: Sheet | None,
+) -> FailedSource:
+    """What can still be read of a source that has errors (``stub``: its scanned slug, title)."""
+    rel = project.relative(path)
+    errors = [d for d in found if d.level is Level.ERROR]
+    reason = errors[0].message if errors else "it cannot be read"
+    if len(errors) > 1:
+        reason += f" (and {len(errors) - 1} more)"
+    meta: Mapping[str, Any] | None = None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        if text.startswith("---"):
+            value, _ = parse(text.split("\n---", 2)[0].removeprefix("---"))
+            meta = MappingProxyType(value) if isinstance(value, dict) else None
+    except (OSError, UnicodeDecodeError, YamlProblem):
+        meta = None
+    kind = meta.get("kind") if meta is not None else None
+    if not isinstance(kind, str) or kind not in project.kinds:
+        folder = path.parent.resolve()
+        kind = next(
+            (
+                k.name
+                for k in project.kinds.values()
+                if (project.content_dir / k.folder).resolve() == folder
+            ),
+            None,
+        )
+    return FailedSource(
+        rel,
+        reason,
+        stub.slug if stub is not None else None,
+        stub.title if stub is not None else None,
+        kind,
+        meta,
+    )
 
 
 def _line_of_field(sheet: Sheet, name: str) -> int | None:

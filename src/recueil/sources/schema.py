@@ -127,7 +127,10 @@ def validate_fields(
     for spec in specs:
         path = _join(prefix, spec.name)
         if spec.name not in data or _is_empty(data[spec.name]):
-            if spec.required:
+            if spec.required and spec.name in data:
+                # present but blank, as `recueil new` leaves it: the author must fill it in
+                ctx.report(path, f"field '{path}' is empty: it is required, fill it in")
+            elif spec.required:
                 ctx.report(path, f"missing required field '{path}'")
             continue
         value = validate_value(spec, data[spec.name], path, ctx)
