@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from recueil.markup.markdown import VIRTUAL_ROOT, Fragment, MarkupOptions, to_html
+from recueil.markup.fragment import VIRTUAL_ROOT, Fragment
+from recueil.markup.markdown import MarkupOptions, to_html
 
 GOLDEN = Path(__file__).parent / "golden" / "markup"
 REGEN = os.environ.get("RECUEIL_REGEN") == "1"

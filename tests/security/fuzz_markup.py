@@ -22,8 +22,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from recueil.core.limits import InputLimits
+from recueil.markup.fragment import VIRTUAL_ROOT
 from recueil.markup.html_policy import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
-from recueil.markup.markdown import VIRTUAL_ROOT, MarkupOptions, to_html
+from recueil.markup.markdown import MarkupOptions, to_html
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "markup"
 #: Schemes a kept href may use (sheet: links become VIRTUAL_ROOT URLs).

@@ -25,7 +25,7 @@ from pypdf.generic import Fit, NameObject, NumberObject, TextStringObject
 
 from recueil.collection.compact import Spool, serialise_copied, settle_links
 from recueil.collection.frame import Frame
-from recueil.markup.markdown import GOTO
+from recueil.markup.fragment import GOTO
 from recueil.render.pagecontent import form_of, stamp
 from recueil.render.weasy import RenderResult
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from markupsafe import escape
 
-from recueil.markup.markdown import sheet_anchor
+from recueil.markup.fragment import sheet_anchor
 from recueil.render.sheet_renderer import SheetRenderer
 from recueil.sources.sheet import Sheet
 

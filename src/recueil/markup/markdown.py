@@ -22,16 +22,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from recueil.core.diagnostics import Level, error
 from recueil.core.limits import TooSlow, deadline
-from recueil.markup.fragment import (
-    GOTO,
-    IMAGE_SUFFIXES,
-    VIRTUAL_ROOT,
-    Fragment,
-    MarkupOptions,
-    anchor_prefix,
-    sheet_anchor,
-    slugify,
-)
+from recueil.markup.fragment import Fragment, MarkupOptions, slugify
 from recueil.markup.html_policy import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
@@ -44,17 +35,7 @@ from recueil.markup.html_policy import (
 from recueil.markup.structure import Scanner, source_problem, too_deep
 from recueil.markup.typography import TypographyOptions, typeset_tree
 
-__all__ = [
-    "GOTO",
-    "IMAGE_SUFFIXES",
-    "VIRTUAL_ROOT",
-    "Fragment",
-    "MarkupOptions",
-    "anchor_prefix",
-    "sheet_anchor",
-    "slugify",
-    "to_html",
-]
+__all__ = ["Fragment", "MarkupOptions", "to_html"]
 
 
 def to_html(body: str, body_line: int, rel: str, options: MarkupOptions) -> Fragment:

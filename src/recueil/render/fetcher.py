@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from recueil.core.remote_images import REMOTE_ROOT, RemoteImages
-from recueil.markup.markdown import VIRTUAL_ROOT
+from recueil.markup.fragment import VIRTUAL_ROOT
 
 MAX_ASSET_BYTES = 20_000_000
 

@@ -15,7 +15,8 @@ from jinja2 import meta
 from markupsafe import Markup
 
 from recueil.core.diagnostics import Diagnostic, Level
-from recueil.markup.markdown import Fragment, MarkupOptions, sheet_anchor, to_html
+from recueil.markup.fragment import Fragment, MarkupOptions, sheet_anchor
+from recueil.markup.markdown import to_html
 from recueil.render.cache import FileHashes, RenderCache, digest, versions
 from recueil.render.pdfa import PDF_VARIANT
 from recueil.render.print_styles import VARIANT, with_print_styles

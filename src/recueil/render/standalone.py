@@ -23,7 +23,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from recueil.markup.markdown import GOTO
+from recueil.markup.fragment import GOTO
 from recueil.render.increment import IncrementalUpdate, LazyReader
 from recueil.render.pagecontent import form_stream, own_contents, stamp_streams
 from recueil.render.template import render_page

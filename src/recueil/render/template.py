@@ -15,7 +15,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from recueil.core.diagnostics import Diagnostic, error
-from recueil.markup.markdown import GOTO, VIRTUAL_ROOT
+from recueil.markup.fragment import GOTO, VIRTUAL_ROOT
 from recueil.markup.typography import TypographyOptions, typeset_markup, typeset_text
 from recueil.render import template_text
 from recueil.sources.project import Project

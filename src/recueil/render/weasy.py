@@ -18,7 +18,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from recueil.core.diagnostics import Diagnostic, Level
 from recueil.core.remote_images import RemoteImages
-from recueil.markup.markdown import VIRTUAL_ROOT
+from recueil.markup.fragment import VIRTUAL_ROOT
 from recueil.render.fetcher import ProjectFetcher
 
 _WEASYPRINT_LOGGER = logging.getLogger("weasyprint")

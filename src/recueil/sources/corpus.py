@@ -17,7 +17,7 @@ from recueil.core.diagnostics import Diagnostic, Level, error, warning
 from recueil.core.yamlsafe import Locations, YamlProblem, read_yaml
 from recueil.sources.frontmatter_cache import ParsedFrontMatter
 from recueil.sources.project import CACHE_DIR, Project
-from recueil.sources.sheet import Sheet, load_sheet
+from recueil.sources.sheet import Sheet, load_sheet, read_text_file
 
 
 @dataclass(frozen=True)
@@ -148,9 +148,8 @@ def _scan(
     project: Project, path: Path, parse: Callable[[str], tuple[Any, Locations]] = read_yaml
 ) -> Sheet | None:
     """Slug and title of a source without validating it; None when that is not simple."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+    text = _safe_text(project, path)
+    if text is None:
         return None
     head = text.split("\n---", 2)[0] if text.startswith("---") else ""
     slug, title = _SLUG.search(head), _TITLE.search(head)
@@ -167,6 +166,14 @@ def _scan(
     return Sheet(path, project.relative(path), "", name, value["title"], meta, "", 0, "")
 
 
+def _safe_text(project: Project, path: Path) -> str | None:
+    """The text of a source read under the same rules as a sheet (inside the project, a
+    regular file, within max_file_bytes, UTF-8), or None: a source refused for a symbolic link
+    to a secret must not have its first lines read into messages through a side door."""
+    text, _ = read_text_file(project.root, path, path.name, project.settings.max_file_bytes)
+    return text
+
+
 def _failed_source(
     project: Project,
     path: Path,
@@ -175,19 +182,20 @@ def _failed_source(
     stub: Sheet | None,
 ) -> FailedSource:
     """What can still be read of a source that has errors (``stub``: its scanned slug, title)."""
-    rel = project.relative(path)
+    rel = f"{project.relative(path.parent)}/{path.name}"  # as load_sheet names it: links as such
     errors = [d for d in found if d.level is Level.ERROR]
     reason = errors[0].message if errors else "it cannot be read"
     if len(errors) > 1:
         reason += f" (and {len(errors) - 1} more)"
     meta: Mapping[str, Any] | None = None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        if text.startswith("---"):
-            value, _ = parse(text.split("\n---", 2)[0].removeprefix("---"))
+    text = _safe_text(project, path) if stub is not None or errors else None
+    front = text.split("\n---", 2)[0].removeprefix("---") if text and text[:3] == "---" else None
+    if front is not None and len(front) <= project.settings.max_front_matter_bytes:
+        try:
+            value, _ = parse(front)
             meta = MappingProxyType(value) if isinstance(value, dict) else None
-    except (OSError, UnicodeDecodeError, YamlProblem):
-        meta = None
+        except YamlProblem:
+            meta = None
     kind = meta.get("kind") if meta is not None else None
     if not isinstance(kind, str) or kind not in project.kinds:
         folder = path.parent.resolve()
