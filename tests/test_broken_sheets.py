@@ -128,3 +128,42 @@ def test_a_source_too_broken_to_read_its_theme_counts_as_missing(
     assert result.exit_code == 1
     assert "not published, 1 sheet(s) missing" in result.output
     assert f"ARA-2022-004 (content/{ARA}: invalid YAML" in result.output
+
+
+def test_a_sheet_that_cannot_be_rendered_is_missing_by_the_same_rule(
+    project_copy: Callable[..., Path],
+) -> None:
+    """Issue 17: a render failure used to stop the collection with its own message, a YAML
+    error to leave the sheet out silently; both are now 'missing', refused unless allowed."""
+    from recueil.collection.collection_build import build_collection, discover_collections
+    from recueil.core.diagnostics import error
+    from recueil.render.sheet_renderer import SheetRenderer
+    from recueil.sources.corpus import load_corpus
+    from recueil.sources.project import load_project
+
+    class FailingOne(SheetRenderer):
+        def render(self, sheet, variant=""):  # type: ignore[no-untyped-def]
+            if sheet.slug == "OCC-2023-005":
+                return None, [error(sheet.rel, None, "the worker running this sheet died")]
+            return super().render(sheet, variant)
+
+    root = _project(project_copy)
+    project, problems = load_project(root)
+    assert problems == []
+    corpus = load_corpus(project)
+    (collection,), problems = discover_collections(project)
+    renderer = FailingOne(project, corpus)
+    result, diagnostics = build_collection(project, corpus, collection, renderer)
+    assert result is None
+    messages = [d.format() for d in diagnostics]
+    assert (
+        "collections/essai.yaml: error: not published, 1 sheet(s) missing (the previous PDF is "
+        "kept): OCC-2023-005 (content/experiences/occ-2023-005-francais-parents.md: it could not "
+        "be rendered); fix them, or build a draft with --allow-incomplete"
+    ) in messages
+    draft, diagnostics = build_collection(
+        project, corpus, collection, renderer, allow_incomplete=True
+    )
+    assert draft is not None
+    assert "OCC-2023-005" not in draft.plan.sheet_pages
+    assert set(draft.plan.sheet_pages) == {"ARA-2022-004", "HDF-2022-001", "HDF-2022-003"}

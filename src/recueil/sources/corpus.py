@@ -81,20 +81,21 @@ def load_corpus(
     broken: list[Sheet] = []
     failures: list[FailedSource] = []
     parsed = ParsedFrontMatter(project.build_dir / CACHE_DIR / "front-matter.json")
+    parse = _ParseOnce(parsed.read)
     for path in paths if paths is not None else project.sources():
         if focus is not None and path.resolve() not in focus:
-            stub = known.get(path) or _scan(project, path, parsed.read)
+            stub = known.get(path) or _scan(project, path, parse)
             if stub is not None:
                 stubs.add(id(stub))
                 sheets.append(stub)
                 continue
-        sheet, found = load_sheet(project, path, parsed.read)
+        sheet, found = load_sheet(project, path, parse)
         diagnostics += found
         if sheet is not None:
             sheets.append(sheet)
         else:
-            stub = _scan(project, path, parsed.read)
-            failures.append(_failed_source(project, path, found, parsed.read, stub))
+            stub = _scan(project, path, parse)
+            failures.append(_failed_source(project, path, found, parse, stub))
             if stub is not None:
                 broken.append(stub)  # its slug and title, so that links to it are not "unknown"
     first: dict[str, Sheet] = {}
@@ -189,7 +190,7 @@ def _failed_source(
         reason += f" (and {len(errors) - 1} more)"
     meta: Mapping[str, Any] | None = None
     text = _safe_text(project, path) if stub is not None or errors else None
-    front = text.split("\n---", 2)[0].removeprefix("---") if text and text[:3] == "---" else None
+    front = _front_matter(text) if text is not None else None
     if front is not None and len(front) <= project.settings.max_front_matter_bytes:
         try:
             value, _ = parse(front)
@@ -215,6 +216,35 @@ def _failed_source(
         kind,
         meta,
     )
+
+
+def _front_matter(text: str) -> str | None:
+    """The front matter's text exactly as load_sheet cuts it (so a parse of it is reused)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    return None if end is None else "\n".join(lines[1:end])
+
+
+class _ParseOnce:
+    """One load's parses, failures included: a failed source is read again to learn what it
+    can of itself, and must not cost a second parse (nor report its error twice)."""
+
+    def __init__(self, parse: Callable[[str], tuple[Any, Locations]]) -> None:
+        self.parse = parse
+        self.known: dict[str, tuple[Any, Locations] | YamlProblem] = {}
+
+    def __call__(self, text: str) -> tuple[Any, Locations]:
+        if text not in self.known:
+            try:
+                self.known[text] = self.parse(text)
+            except YamlProblem as problem:
+                self.known[text] = problem
+        known = self.known[text]
+        if isinstance(known, YamlProblem):
+            raise known
+        return known
 
 
 def _line_of_field(sheet: Sheet, name: str) -> int | None:
