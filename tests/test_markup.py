@@ -60,6 +60,12 @@ def at(line: int, level: str, message: str) -> str:
 
 ONLY_LINKS = "only http(s), mailto, tel and sheet: links are allowed"
 ONLY_FILES = "images must be files of the project (no network, data: or file: URLs)"
+HOLDER = "a placeholder is printed in its place"
+NO_SITE_ROOT = "site-root paths are not resolved here"
+NO_NETWORK = (
+    "is not fetched: the build does not use the network (the setting remote_image_hosts lists "
+    "no host)"
+)
 #: What converting each golden input must report (every other input reports nothing).
 EXPECTED = {
     "raw-html": [
@@ -67,16 +73,23 @@ EXPECTED = {
         at(6, "warning", "attribute 'onclick' removed from <p>"),
     ],
     "links": [
+        at(
+            4,
+            "warning",
+            "link '#bilan' removed: no heading or anchor of this sheet is called 'bilan' "
+            "(its text stays)",
+        ),
         at(4, "warning", f"link 'autre.pdf' removed: {ONLY_LINKS}"),
         at(6, "warning", f"link 'javascript:alert(1)' removed: {ONLY_LINKS}"),
     ],
     "bad-images": [
         at(1, "error", f"image 'file:///etc/passwd' refused: {ONLY_FILES}"),
-        at(3, "error", "image '../../outside.png' refused: it is outside the project"),
-        at(5, "error", "image '/etc/hosts' refused: absolute paths are not allowed"),
-        at(7, "error", f"image 'https://example.org/photo.png' refused: {ONLY_FILES}"),
-        at(9, "error", "image '../images/absente.svg' does not exist"),
-        at(11, "error", "image '../images/notes.txt' is not an image file"),
+        # missing or out of reach: warnings, a placeholder is printed (issue 17)
+        at(3, "warning", f"image '../../outside.png' refused: it is outside the project; {HOLDER}"),
+        at(5, "warning", f"image '/etc/hosts' refused: {NO_SITE_ROOT}; {HOLDER}"),
+        at(7, "warning", f"image 'https://example.org/photo.png' {NO_NETWORK}; {HOLDER}"),
+        at(9, "warning", f"image '../images/absente.svg' does not exist; {HOLDER}"),
+        at(11, "warning", f"image '../images/notes.txt' is not an image file; {HOLDER}"),
     ],
 }
 NAMES = sorted(p.stem for p in GOLDEN.glob("*.md"))
@@ -126,8 +139,9 @@ def test_table_alignment_is_kept(project: Path) -> None:
 
 def test_footnote_ids_and_links_carry_the_sheet_prefix(project: Path) -> None:
     html = convert(project, (GOLDEN / "footnotes.md").read_text(encoding="utf-8")).html
-    assert 'id="ESSAI-1--fn:1"' in html and 'href="#ESSAI-1--fn:1"' in html
-    assert 'id="ESSAI-1--fnref:eval"' in html and 'href="#ESSAI-1--fnref:eval"' in html
+    # ids and fragments go through the same slug (issue 17): 'fn:1' → 'fn-1' on both sides
+    assert 'id="ESSAI-1--fn-1"' in html and 'href="#ESSAI-1--fn-1"' in html
+    assert 'id="ESSAI-1--fnref-eval"' in html and 'href="#ESSAI-1--fnref-eval"' in html
     assert 'title="Retour au texte"' in html
 
 

@@ -52,12 +52,13 @@ def test_url_with_a_bracket_in_its_host(options: MarkupOptions) -> None:
 
 def test_image_path_too_long_for_the_file_system(options: MarkupOptions) -> None:
     """is_file() raised OSError (ENAMETOOLONG) inside nh3's attribute filter: nh3 printed
-    'Exception ignored' and dropped the attribute; now it is a located error."""
+    'Exception ignored' and dropped the attribute; now it is located (a warning and a
+    placeholder since issue 17, like any image that cannot be had)."""
     name = 'plan.svg "Légende' + ' : svg "Légende' * 40
     found = convert(options, f"![x](../images/{name})")
     assert found == [
-        f"sheets/essai.md:12: error: image '../images/{name}' refused: its path cannot be used "
-        "(OSError)"
+        f"sheets/essai.md:12: warning: image '../images/{name}' refused: its path cannot be used "
+        "(OSError); a placeholder is printed in its place"
     ]
 
 
@@ -73,7 +74,10 @@ def test_nul_byte_in_an_image_path(options: MarkupOptions) -> None:
     """A NUL in a path makes Path.resolve raise ValueError; Python-Markdown turns it into
     U+FFFD first, and the policy would now report the ValueError if one got through."""
     found = convert(options, "![x](../images/a\x00.png)")
-    assert found == ["sheets/essai.md:12: error: image '../images/a\ufffd.png' does not exist"]
+    assert found == [
+        "sheets/essai.md:12: warning: image '../images/a\ufffd.png' does not exist; a placeholder "
+        "is printed in its place"
+    ]
 
 
 def test_removed_elements_attributes_are_not_checked(options: MarkupOptions) -> None:

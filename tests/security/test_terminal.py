@@ -53,6 +53,7 @@ def test_a_hostile_file_name_and_image_path_are_shown_escaped(tmp_path: Path) ->
         "start with a '---' line"
     ) in lines
     assert (
-        f"content/resources/escape.md:{BODY_LINE}: error: image "
-        "'../\\x1b]0;pwned\\x07\\x1b[2J\\x1b[H.png' does not exist"
+        f"content/resources/escape.md:{BODY_LINE}: warning: image "
+        "'../\\x1b]0;pwned\\x07\\x1b[2J\\x1b[H.png' does not exist; a placeholder is printed in "
+        "its place"
     ) in lines

@@ -49,6 +49,12 @@ def _show(diagnostics: Iterable[Diagnostic]) -> None:
         click.secho(diagnostic.format(), fg=colour, err=True)
 
 
+def _show_skipped(corpus: Corpus) -> None:
+    """A note for each folder of sources left out because its name starts with '_'."""
+    for item in corpus.skipped:
+        click.echo(f"{printable(item.path)}: note: {item.message()}", err=True)
+
+
 def _sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     return (d.path, d.line or 0, d.column or 0, d.message)
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup
+import jinja2
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -29,17 +29,21 @@ from pypdf.generic import (
 
 from recueil.collection.definition import Collection, Group
 from recueil.collection.frame import Frame, frame_of, split_parts
-from recueil.collection.indexes import fold, keyword_index, territory_index
+from recueil.collection.frame_context import frame_context, markdown_part
 from recueil.collection.merge import Merger
 from recueil.collection.outline import add_outline
 from recueil.collection.plan import FRONT_PARTS, Plan, label_for, make_plan, page_labels
 from recueil.collection.printshop import PrintShop, finish_for_print
 from recueil.core.diagnostics import Diagnostic, Level, error
-from recueil.markup.markdown import MarkupOptions, to_html
 from recueil.render.cache import RenderCache, digest, versions
 from recueil.render.pdfa import PDF_VARIANT, claim_pdfa
 from recueil.render.print_styles import with_print_styles
-from recueil.render.template import make_environment, render_page, typography_options
+from recueil.render.template import (
+    make_environment,
+    render_page,
+    template_error,
+    typography_options,
+)
 from recueil.render.weasy import RenderResult, parse_styles_once, render_pdf
 from recueil.render.workers import Outcome, RenderPool
 from recueil.sources.edition_label import Edition
@@ -86,10 +90,13 @@ class Assembler:
         edition: Edition | None = None,
         jobs: int = 1,
         missing: Sequence[str] = (),
+        kinds_in_use: Sequence[str] | None = None,
     ):
         self.project = project
         #: sheets a draft goes without: said on its cover and title page
         self.missing = list(missing)
+        #: kinds the project has sources of: their statuses are explained (None: every kind)
+        self.kinds_in_use = kinds_in_use
         #: worker processes laying out the generated documents
         self.jobs = jobs
         #: generated documents rendered during this assembly, by key
@@ -109,58 +116,40 @@ class Assembler:
         )
         self.kind_labels = kind_labels
         self.diagnostics: list[Diagnostic] = []
+        #: the reading guide as HTML (read with the editorial, editorial_html)
+        self.reading_guide = ""
 
     def editorial_html(self) -> str:
-        """The editorial Markdown as sanitised HTML (front matter, if any, is ignored)."""
-        text = self.collection.editorial_markdown
-        if not text:
-            return ""
-        lines = text.split("\n")
-        start = 0
-        if lines and lines[0].strip() == "---":
-            start = next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
-        options = MarkupOptions(
-            slug="editorial",
-            source_dir=self.project.root,
-            project_dir=self.project.root,
-            language=self.project.settings.language,
-            typography=_typography(self.project),
-            limits=self.project.settings.input_limits(),
-        )
-        fragment = to_html(
-            "\n".join(lines[start:]), start + 1, self.collection.meta["editorial"], options
-        )
-        self.diagnostics += fragment.diagnostics
-        return fragment.html
+        """The editorial Markdown as sanitised HTML; the reading guide's is kept beside it."""
+        html = {}
+        for key, text in (
+            ("reading_guide", self.collection.reading_guide_markdown),
+            ("editorial", self.collection.editorial_markdown),
+        ):
+            if text:
+                fragment = markdown_part(self.project, text, self.collection.meta[key])
+                self.diagnostics += fragment.diagnostics
+                html[key] = fragment.html
+        self.reading_guide = html.get("reading_guide", "")
+        return html.get("editorial", "")
 
     def frame_html(self, plan: Plan, editorial: str) -> str:
         """The generated parts, with the numbers of ``plan``."""
-        authors = sorted({a for s in self.sheets for a in s.meta.get("authors", [])}, key=fold)
-        grouping = self.collection.option("group_by", "theme")
-        context: dict[str, Any] = {
-            "collection": self.collection.meta,
-            "settings": self.project.settings,
-            "groups": self.groups,
-            "group_is_theme": grouping == "theme",
-            "group_noun": "thématiques" if grouping == "theme" else "parties",
-            "legend_themes": [
-                t for t in self.project.themes if any(g.key == t.code for g in self.groups)
-            ]
-            if grouping == "theme"
-            else list(self.project.themes),
-            "sheet_count": len(self.sheets),
-            "edition": self.edition,
-            "pages": plan.sheet_pages,
-            "group_pages": plan.group_pages,
-            "part_pages": plan.part_pages,
-            "indexes": self.indexes,
-            "editorial": Markup(editorial),
-            "territory_index": territory_index(self.sheets),
-            "keyword_index": keyword_index(self.sheets),
-            "authors": authors,
-            "missing": self.missing,
-        }
-        return render_page(self.env, "collection.html", context)
+        context = frame_context(
+            self.project,
+            self.collection,
+            self.groups,
+            plan,
+            {"editorial": editorial, "reading_guide": self.reading_guide},
+            self.edition,
+            self.missing,
+            self.kinds_in_use,
+        )
+        try:
+            return render_page(self.env, self.collection.template, context)
+        except jinja2.TemplateError as exc:  # a project's own template can be wrong
+            self.diagnostics.append(template_error(exc, self.collection.source, self.project.root))
+            raise AssemblyError("the generated parts could not be written (see above)") from None
 
     def _part_ids(self) -> set[str]:
         ids = {f"part-{p}" for p in FRONT_PARTS}
@@ -305,7 +294,8 @@ class Assembler:
         stamps: list[dict[str, Any]] = []
         theme_short = {t.code: t.short for t in self.project.themes}
         colours = {s.slug: g.colour for g in self.groups for s in g.sheets}
-        short = {s.slug: theme_short.get(g.key, g.label) for g in self.groups for s in g.sheets}
+        labels = {g.key: theme_short[g.key] if g.theme else g.label for g in self.groups}
+        short = {s.slug: labels[g.key] for g in self.groups for s in g.sheets}
         index = 0
         unnumbered = {"part-cover", "part-title", "part-back"}
         recto_verso = bool(self.collection.option("recto_verso", False))
@@ -380,9 +370,8 @@ class Assembler:
     def _metadata(self, writer: PdfWriter, frame: PdfReader) -> None:
         meta = self.collection.meta
         date: dt.date = meta["date"]
-        keywords = sorted(
-            {t.label for t in self.project.themes if any(g.key == t.code for g in self.groups)}
-        )
+        codes = {g.key for g in self.groups if g.theme}
+        keywords = sorted({t.label for t in self.project.themes if t.code in codes})
         if self.edition is not None:
             claim_pdfa(
                 writer,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -15,11 +16,12 @@ from recueil.collection.definition import (
     COLLECTIONS_DIR,
     Collection,
     Group,
-    group_sheets,
+    excluded,
     load_collection,
     might_select,
     select_sheets,
 )
+from recueil.collection.grouping import group_sheets, grouping_problem
 from recueil.collection.printshop import print_shop_options
 from recueil.core.atomic import write_atomic
 from recueil.core.diagnostics import Diagnostic, Level, error, warning
@@ -104,7 +106,35 @@ def check_references(collection: Collection, corpus: Corpus, project: Project) -
                     f"field 'select.kinds': unknown kind '{kind}'",
                 )
             )
-    return diagnostics
+    return diagnostics + _check_layout(collection, corpus, project)
+
+
+def _check_layout(collection: Collection, corpus: Corpus, project: Project) -> list[Diagnostic]:
+    """Exclusions that leave nothing out (a warning), and a grouping field, index fields or a
+    template that do not exist (errors)."""
+    found: list[Diagnostic] = []
+
+    def report(needle: str, message: str, level: Callable[..., Diagnostic] = error) -> None:
+        found.append(level(collection.source, _line(project, collection, needle), message))
+
+    slugs = [s.slug for s in corpus.loaded or corpus.sheets] + [
+        f.slug for f in corpus.failed if f.slug
+    ]
+    for pattern in collection.meta.get("select", {}).get("exclude", []):
+        if not any(excluded(slug, [pattern]) for slug in slugs):
+            report(pattern, f"field 'select.exclude': '{pattern}' matches no sheet", warning)
+    problem = grouping_problem(collection.option("group_by", "theme"), project.kinds)
+    if problem is not None:
+        report("group_by:", f"field 'group_by': {problem}")
+    for index, paths in collection.meta.get("index_fields", {}).items():
+        for path in paths:
+            top = path.split(".")[0]
+            if not any(kind.field(top) for kind in project.kinds.values()):
+                report(path, f"field 'index_fields.{index}': no kind has a field '{top}'")
+    template = collection.template
+    if not any((folder / template).is_file() for folder in project.template_dirs):
+        report("template:", f"field 'template': no template '{template}' in templates/")
+    return found
 
 
 def _line(project: Project, collection: Collection, needle: str) -> int | None:
@@ -130,6 +160,8 @@ class Prepared:
     #: the sheets it goes without (slugs, or paths when unreadable), when allowed to be
     #: incomplete
     missing: tuple[str, ...] = ()
+    #: kinds the project has sources of (the reading guide explains their statuses)
+    kinds_in_use: tuple[str, ...] = ()
 
 
 def prepare_collection(
@@ -152,7 +184,7 @@ def prepare_collection(
     cover and title page.
     """
     diagnostics = check_references(collection, corpus, project)
-    if diagnostics:
+    if any(d.level is Level.ERROR for d in diagnostics):
         return None, diagnostics
     chosen = select_sheets(collection, corpus.sheets)
     missing = [
@@ -191,24 +223,30 @@ def prepare_collection(
         chosen = [s for s in chosen if s.slug in renders]
         if not chosen:
             return None, [*diagnostics, _empty(project, collection)]
-    groups = group_sheets(collection, chosen, project.themes, _kind_labels(project))
+    groups = group_sheets(collection, chosen, project.themes, project.kinds)
+    in_use = tuple(sorted({s.kind for s in corpus.sheets} | {f.kind or "" for f in corpus.failed}))
     key = digest(
         repr(sorted(versions().items())),
         repr(sorted(collection.meta.items(), key=lambda item: item[0])),
         collection.editorial_markdown,
+        collection.reading_guide_markdown,
         repr([(g.key, [s.slug for s in g.sheets]) for g in groups]),
         *(hashlib.sha256(renders[s.slug].pdf).hexdigest() for s in chosen),
-        renderer.template_hash("collection.html"),
+        renderer.template_hash(collection.template),
         renderer.template_hash("overlay.html"),
         *(_tree_hash(folder) for folder in project.style_dirs),
         repr(project.settings),
         repr(project.themes),
-        repr([(s.slug, s.meta.get("territory"), s.meta.get("keywords")) for s in chosen]),
+        repr([(s.slug, dict(s.meta)) for s in chosen]),
+        repr(sorted(project.kinds.items())),
+        repr(in_use),
         repr(renderer.edition),
         *((f"variant:{variant}",) if variant else ()),
         repr(missing),
     )
-    prepared = Prepared(collection, groups, renders, key, variant, tuple(n for n, _ in missing))
+    prepared = Prepared(
+        collection, groups, renders, key, variant, tuple(n for n, _ in missing), in_use
+    )
     return prepared, diagnostics
 
 
@@ -251,6 +289,7 @@ def assemble_collection(
         edition,
         jobs,
         prepared.missing,
+        prepared.kinds_in_use,
     )
     try:
         assembled = assembler.assemble()

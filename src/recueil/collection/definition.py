@@ -1,13 +1,15 @@
 """Collections as data (``collections/NAME.yaml``): what goes in, in which order, and the colophon.
 
 A collection file names its sheets by selection (kind, theme, region, keyword, status, explicit
-slugs), chooses the grouping and the order inside groups, and carries the legal mentions of the
-printed book. It is validated like front matter: every problem with its file, line and field.
+slugs, exclusions), chooses the grouping and the order inside groups (grouping.py), and carries
+the legal mentions of the printed book. It is validated like front matter: every problem with
+its file, line and field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +23,12 @@ from recueil.core.yamlsafe import YamlProblem, read_yaml
 from recueil.sources.corpus import FailedSource
 from recueil.sources.schema import FieldSpec, ValidationContext, validate_fields
 from recueil.sources.sheet import Sheet, read_text_file
-from recueil.sources.themes import Theme
 
 COLLECTIONS_DIR = "collections"
+#: colour of groups that are not themes (kinds, values of a field)
+GROUP_COLOUR = "#3D5A80"
+#: what ``select.exclude`` accepts: a slug, or a pattern of slugs with * ? [...]
+_EXCLUDE = re.compile(r"^[A-Za-z0-9_\-*?\[\]!]{1,64}$")
 
 
 def _list(name: str, item: str = "string", **kw: Any) -> FieldSpec:
@@ -38,6 +43,15 @@ SELECT_SPECS = (
     _list("statuses", help="Statuses of experience sheets"),
     _list(
         "slugs", "slug", help="Explicit list of slugs (their order is kept with order: explicit)"
+    ),
+    _list("exclude", help="Slugs, or patterns of slugs such as HDF-2020-*, to leave out"),
+)
+INDEX_FIELD_SPECS = (
+    _list("keywords", help="Fields whose values feed the keyword index (default: keywords)"),
+    _list(
+        "territories",
+        help="Fields giving the 1 to 3 levels of the territory index (default: territory.region, "
+        "territory.departement, territory.cite_educative)",
     ),
 )
 COLOPHON_SPECS = (
@@ -74,9 +88,15 @@ COLLECTION_SPECS = (
     FieldSpec("date", "date", required=True, help="Publication date (also the PDF's date)"),
     FieldSpec("editorial", "string", help="Markdown file of the editorial, relative to this file"),
     FieldSpec("editorial_signature", "string"),
+    FieldSpec(
+        "reading_guide",
+        "string",
+        help="Markdown file printed at the top of the reading guide, relative to this file",
+    ),
+    FieldSpec("template", "string", help="Template of the generated parts (collection.html)"),
     FieldSpec("blurb", "text", help="Back-cover text"),
     FieldSpec("select", "object", fields=SELECT_SPECS),
-    FieldSpec("group_by", "enum", values=("theme", "kind", "none")),
+    FieldSpec("group_by", "string", help="theme (default), kind, none, or a field's name"),
     FieldSpec("order", "enum", values=("title", "territory", "explicit")),
     FieldSpec("recto_verso", "boolean", help="Dividers and sheets start on right-hand pages"),
     FieldSpec(
@@ -88,6 +108,7 @@ COLLECTION_SPECS = (
     FieldSpec(
         "indexes", "list", items=FieldSpec("indexes", "enum", values=("territories", "keywords"))
     ),
+    FieldSpec("index_fields", "object", fields=INDEX_FIELD_SPECS),
     FieldSpec("colophon", "object", required=True, fields=COLOPHON_SPECS),
 )
 
@@ -100,6 +121,7 @@ class Collection:
     source: str
     meta: Mapping[str, Any]
     editorial_markdown: str = ""
+    reading_guide_markdown: str = ""
 
     @property
     def title(self) -> str:
@@ -116,6 +138,11 @@ class Collection:
         """A top-level setting with its default."""
         return self.meta.get(key, default)
 
+    @property
+    def template(self) -> str:
+        """The template of the generated parts (one of the project's or the default)."""
+        return str(self.meta.get("template", "collection.html"))
+
 
 @dataclass(frozen=True)
 class Group:
@@ -127,6 +154,8 @@ class Group:
     colour: str
     intro: str
     sheets: tuple[Sheet, ...] = field(default_factory=tuple)
+    #: the group is a theme of themes.yaml (its key is the theme's code): pictogram, legend
+    theme: bool = False
 
 
 def isbn13_valid(text: str) -> bool:
@@ -164,23 +193,53 @@ def load_collection(
             f"field 'colophon.isbn': '{isbn}' is not a valid ISBN-13 "
             "(13 digits starting 978 or 979, with a correct check digit)",
         )
-    editorial = ""
-    if "editorial" in meta:
-        try:
-            editorial_path = (path.parent / meta["editorial"]).resolve()
-            exists = editorial_path.is_relative_to(root.resolve()) and editorial_path.is_file()
-        except (OSError, ValueError, RuntimeError):  # too long, NUL byte, symlink loop
-            exists = False
-        if not exists:
-            ctx.report("editorial", f"field 'editorial': file '{meta['editorial']}' does not exist")
-        else:
-            editorial_rel = editorial_path.relative_to(root.resolve()).as_posix()
-            text, problems = read_text_file(root, editorial_path, editorial_rel, max_file_bytes)
-            ctx.diagnostics += problems
-            editorial = text or ""
+    for index, pattern in enumerate(meta.get("select", {}).get("exclude", [])):
+        if not _EXCLUDE.match(pattern):
+            ctx.report(
+                f"select.exclude[{index}]",
+                f"field 'select.exclude[{index}]': '{pattern}' is neither a slug nor a pattern of "
+                "slugs (letters, digits, '-', '_', and * ? [...])",
+            )
+    template = meta.get("template")
+    if template is not None and not re.fullmatch(r"[A-Za-z0-9][\w.-]*\.html", template):
+        ctx.report("template", "field 'template': give the file name of a template in templates/")
+    levels = meta.get("index_fields", {}).get("territories")
+    if levels is not None and not 1 <= len(levels) <= 3:
+        ctx.report(
+            "index_fields.territories",
+            "field 'index_fields.territories': give 1 to 3 fields (region, département, place)",
+        )
+    editorial = _markdown_file(root, path, meta, "editorial", ctx, max_file_bytes)
+    guide = _markdown_file(root, path, meta, "reading_guide", ctx, max_file_bytes)
     if ctx.diagnostics:
         return None, ctx.diagnostics
-    return Collection(path.stem, rel, MappingProxyType(meta), editorial), []
+    return Collection(path.stem, rel, MappingProxyType(meta), editorial, guide), []
+
+
+def _markdown_file(
+    root: Path,
+    path: Path,
+    meta: Mapping[str, Any],
+    key: str,
+    ctx: ValidationContext,
+    max_file_bytes: int,
+) -> str:
+    """The text of the Markdown file field ``key`` names (relative to the collection file), read
+    like a source; "" and an error in ``ctx`` when it cannot be."""
+    if key not in meta:
+        return ""
+    try:
+        target = (path.parent / meta[key]).resolve()
+        exists = target.is_relative_to(root.resolve()) and target.is_file()
+    except (OSError, ValueError, RuntimeError):  # too long, NUL byte, symlink loop
+        exists = False
+    if not exists:
+        ctx.report(key, f"field '{key}': file '{meta[key]}' does not exist")
+        return ""
+    target_rel = target.relative_to(root.resolve()).as_posix()
+    text, problems = read_text_file(root, target, target_rel, max_file_bytes)
+    ctx.diagnostics += problems
+    return text or ""
 
 
 def select_sheets(collection: Collection, sheets: Sequence[Sheet]) -> list[Sheet]:
@@ -202,7 +261,14 @@ def select_sheets(collection: Collection, sheets: Sequence[Sheet]) -> list[Sheet
         position = {slug: i for i, slug in enumerate(rules["slugs"])}
         chosen = [s for s in chosen if s.slug in position]
         chosen.sort(key=lambda s: position[s.slug])
+    if "exclude" in rules:
+        chosen = [s for s in chosen if not excluded(s.slug, rules["exclude"])]
     return chosen
+
+
+def excluded(slug: str, patterns: Sequence[str]) -> bool:
+    """Whether ``select.exclude`` names a slug, itself or by a pattern (case counts)."""
+    return any(fnmatch.fnmatchcase(slug, pattern) for pattern in patterns)
 
 
 def might_select(collection: Collection, source: FailedSource) -> bool:
@@ -215,6 +281,8 @@ def might_select(collection: Collection, source: FailedSource) -> bool:
     rules: Mapping[str, list[str]] = collection.meta.get("select", {})
     meta = source.meta
     if "slugs" in rules and source.slug not in rules["slugs"]:
+        return False
+    if "exclude" in rules and source.slug is not None and excluded(source.slug, rules["exclude"]):
         return False
     if "kinds" in rules and source.kind is not None and source.kind not in rules["kinds"]:
         return False
@@ -249,54 +317,3 @@ def region_of(sheet: Sheet) -> str:
     if isinstance(territory, Mapping) and "region" in territory:
         return str(territory["region"])
     return str(sheet.meta.get("region", ""))
-
-
-def _sort_key(order: str, sheet: Sheet) -> tuple[str, ...]:
-    title = sheet.title.casefold()
-    if order == "territory":
-        territory = sheet.meta.get("territory", {})
-        return (
-            region_of(sheet),
-            str(territory.get("departement", "")),
-            str(territory.get("cite_educative", "")),
-            title,
-        )
-    return (title, sheet.slug)
-
-
-def group_sheets(
-    collection: Collection,
-    chosen: Sequence[Sheet],
-    themes: Sequence[Theme],
-    kind_labels: Mapping[str, str],
-) -> list[Group]:
-    """Group (by theme in theme order, by kind, or not at all) and order the chosen sheets."""
-    order = collection.option(
-        "order", "explicit" if "slugs" in collection.meta.get("select", {}) else "title"
-    )
-
-    def arrange(items: list[Sheet]) -> tuple[Sheet, ...]:
-        if order == "explicit":
-            return tuple(items)
-        return tuple(sorted(items, key=lambda s: _sort_key(order, s)))
-
-    grouping = collection.option("group_by", "theme")
-    if grouping == "theme":
-        groups = []
-        for number, theme in enumerate(themes, 1):
-            members = [s for s in chosen if s.meta.get("theme") == theme.code]
-            if members:
-                groups.append(
-                    Group(
-                        theme.code, number, theme.label, theme.colour, theme.intro, arrange(members)
-                    )
-                )
-        return groups
-    if grouping == "kind":
-        groups = []
-        for number, (kind, label) in enumerate(kind_labels.items(), 1):
-            members = [s for s in chosen if s.kind == kind]
-            if members:
-                groups.append(Group(kind, number, label, "#3D5A80", "", arrange(members)))
-        return groups
-    return [Group("all", 0, "", "#3D5A80", "", arrange(list(chosen)))]

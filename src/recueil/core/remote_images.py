@@ -4,7 +4,8 @@ By default a build never touches the network (SECURITY.md). A project that keeps
 an image server lists that server in ``remote_image_hosts``; a body may then use
 ``![Atelier](https://images.example.org/atelier.jpg)``. The markup stage fetches each such image
 once per build (and per worker process) through `RemoteImages.get`, before rendering, so that a
-refusal is an error located at its line like any refused image; WeasyPrint then receives the
+refusal is reported at its line like any refused image (a warning and a placeholder when the image
+is only unavailable, see `_Unavailable`; an error otherwise); WeasyPrint then receives the
 bytes through the render stage's fetcher under a virtual URL (`REMOTE_ROOT`) and never opens a
 connection itself.
 
@@ -77,6 +78,13 @@ class _Refused(Exception):
     """A fetch refused; the message is the phrase after "image 'URL' refused: "."""
 
 
+class _Unavailable(_Refused):
+    """A fetch that did not succeed for a reason of availability, not of safety: the host is
+    not listed, the network or the server failed, the answer was not 200. The markup stage
+    makes it a warning and prints a placeholder; the other refusals (a suspicious URL, a file
+    over a limit, bytes that are not an image) stay errors."""
+
+
 class RemoteImages:
     """The project's remote-image policy and the images fetched under it during one build."""
 
@@ -92,6 +100,7 @@ class RemoteImages:
         self.timeout = timeout
         self.limits = limits or InputLimits()
         self._fetched: dict[str, RemoteImage | str] = {}
+        self._unavailable: set[str] = set()
         self._by_virtual: dict[str, RemoteImage] = {}
 
     @property
@@ -101,25 +110,38 @@ class RemoteImages:
 
     def host_problem(self, url: str) -> str | None:
         """Why `url` may not be fetched at all (a phrase), or None when its host is listed."""
+        found = self._host_check(url)
+        return found[0] if found is not None else None
+
+    def unavailable(self, url: str) -> bool:
+        """True when `url` was refused for availability (see `_Unavailable`), not for safety."""
+        return url in self._unavailable
+
+    def _host_check(self, url: str) -> tuple[str, bool] | None:
+        """Why `url` may not be fetched, and whether that is only a matter of availability."""
         if url != url.strip() or any(c <= " " or c == "\x7f" for c in url) or "\\" in url:
-            return "its URL contains spaces, control characters or backslashes"
+            return "its URL contains spaces, control characters or backslashes", False
         try:
             parts = urlsplit(url)
             port = parts.port
         except ValueError:
-            return "its URL cannot be read"
+            return "its URL cannot be read", False
         scheme, host = parts.scheme.lower(), (parts.hostname or "")
         if scheme not in ("http", "https"):
-            return f"'{scheme}:' URLs are never fetched (only https, and http for hosts listed so)"
+            return (
+                f"'{scheme}:' URLs are never fetched (only https, and http for hosts listed so)",
+                False,
+            )
         if "@" in parts.netloc:
-            return "URLs with a user name are not fetched"
+            return "URLs with a user name are not fetched", False
         listed = [(s, p) for s, h, p in self.entries if h == host and p in (None, port)]
         if not listed:
-            return f"its host '{host}' is not listed in the setting remote_image_hosts"
+            return f"its host '{host}' is not listed in the setting remote_image_hosts", True
         if scheme == "http" and all(s == "https" for s, _ in listed):
             return (
                 f"plain http is not allowed for '{host}' (list it as 'http://{host}' in the "
-                "setting remote_image_hosts)"
+                "setting remote_image_hosts)",
+                True,
             )
         return None
 
@@ -127,9 +149,9 @@ class RemoteImages:
         """The image at `url`, fetched once per build, or why it is refused (a phrase)."""
         if url not in self._fetched:
             try:
-                problem = self.host_problem(url)
-                if problem is not None:
-                    raise _Refused(problem)
+                found = self._host_check(url)
+                if found is not None:
+                    raise (_Unavailable if found[1] else _Refused)(found[0])
                 data = self._download(url)
                 problem = raster_problem(data, self.limits)
                 if problem is not None:
@@ -141,6 +163,8 @@ class RemoteImages:
                 self._fetched[url] = image
             except _Refused as refused:
                 self._fetched[url] = str(refused)
+                if isinstance(refused, _Unavailable):
+                    self._unavailable.add(url)
         return self._fetched[url]
 
     def served(self, virtual_url: str) -> RemoteImage | None:
@@ -156,7 +180,7 @@ class RemoteImages:
         def remaining() -> float:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise _Refused(too_slow)
+                raise _Unavailable(too_slow)
             return left
 
         current = url
@@ -190,15 +214,18 @@ class RemoteImages:
                 if response.status in _REDIRECTS:
                     location = response.getheader("Location")
                     if not location:
-                        raise _Refused(f"the server redirects ({response.status}) to no address")
+                        raise _Unavailable(
+                            f"the server redirects ({response.status}) to no address"
+                        )
                     following = urljoin(current, location.strip())
-                    problem = self.host_problem(following)
-                    if problem is not None:
-                        raise _Refused(f"it redirects to '{following}', and {problem}")
+                    found = self._host_check(following)
+                    if found is not None:
+                        refusal = _Unavailable if found[1] else _Refused
+                        raise refusal(f"it redirects to '{following}', and {found[0]}")
                     current = following
                     continue
                 if response.status != 200:
-                    raise _Refused(f"the server answered {response.status} {response.reason}")
+                    raise _Unavailable(f"the server answered {response.status} {response.reason}")
                 too_large = (
                     f"it is larger than {self.max_bytes:,} bytes (setting remote_image_max_bytes)"
                 )
@@ -218,10 +245,10 @@ class RemoteImages:
                 remaining()
                 return bytes(data)
             except TimeoutError:
-                raise _Refused(too_slow) from None
+                raise _Unavailable(too_slow) from None
             except (OSError, http.client.HTTPException) as exc:
                 reason = getattr(exc, "strerror", None) or exc.__class__.__name__
-                raise _Refused(f"it could not be fetched ({reason})") from None
+                raise _Unavailable(f"it could not be fetched ({reason})") from None
             finally:
                 connection.close()
-        raise _Refused(f"it redirects more than {MAX_REDIRECTS} times")
+        raise _Unavailable(f"it redirects more than {MAX_REDIRECTS} times")

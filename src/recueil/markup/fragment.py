@@ -39,6 +39,8 @@ class MarkupOptions:
     limits: InputLimits = field(default_factory=InputLimits)
     #: hosts images may be fetched from, and the images fetched (None: never the network)
     remote: RemoteImages | None = None
+    #: folder that site-root image paths ('/img/x.jpg') start from (None: they are unavailable)
+    site_root: Path | None = None
 
 
 @dataclass
@@ -48,8 +50,12 @@ class Fragment:
     html: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
-    #: URLs of the remote images the body uses (fetched and accepted)
+    #: URLs of the remote images the body asked the network for, fetched or not (a render
+    #: using one is not cached: a failed fetch may succeed at the next build)
     remote_images: list[str] = field(default_factory=list)
+    #: files of the project the body names as images and that do not exist (the render cache
+    #: records them: adding one of them makes the sheet render again)
+    missing: list[Path] = field(default_factory=list)
 
 
 def anchor_prefix(slug: str) -> str:
@@ -63,6 +69,10 @@ def sheet_anchor(slug: str) -> str:
 
 
 def slugify(text: str) -> str:
-    """ASCII id from a heading: 'Évaluation et suites' → 'evaluation-et-suites'."""
+    """ASCII id from a heading: 'Évaluation et suites' → 'evaluation-et-suites'.
+
+    Every id of a body and every fragment of its links ('#Évaluation-et-suites', '#fn:1') go
+    through it, so a link written with accents, capitals or a percent-encoding finds its id.
+    """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"

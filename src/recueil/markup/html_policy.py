@@ -7,6 +7,8 @@ from a listed host) and reports, at its line, everything it refuses.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -20,7 +22,9 @@ from recueil.markup.fragment import (
     MarkupOptions,
     anchor_prefix,
     sheet_anchor,
+    slugify,
 )
+from recueil.markup.typography import typeset_text
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s",
@@ -44,6 +48,24 @@ IMAGE_REFUSED = (
 )
 #: More problems than this in one body are summed up in one last diagnostic.
 MAX_REPORTED = 100
+#: What a warning about an unavailable image adds: the sheet is built all the same.
+PLACEHOLDER_NOTE = "a placeholder is printed in its place"
+#: The src given to an unavailable image until `UrlPolicy.finish` puts a placeholder there.
+UNAVAILABLE = VIRTUAL_ROOT + "unavailable/"
+#: What the placeholder says (French: it is printed), before the image's alt text.
+PLACEHOLDER_TEXT = "Image indisponible : "
+NO_NETWORK = (
+    "is not fetched: the build does not use the network (the setting remote_image_hosts "
+    "lists no host)"
+)
+_IMG = re.compile(r"<img\b[^>]*>")
+_ATTRIBUTE = re.compile(r'\b([a-z-]+)="([^"]*)"')
+_LINK = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.DOTALL)
+
+
+class Unavailable(str):
+    """The words of an image refusal that is only a warning: the image is missing, outside the
+    project or cannot be had from the network. A placeholder takes its place."""
 
 
 class Reporter:
@@ -122,6 +144,13 @@ class UrlPolicy:
         self.image_count = 0
         #: how many times each src value was seen, to point at the right occurrence
         self.seen: dict[str, int] = {}
+        #: the ids kept in the body (prefixed), and its links to fragments: (as written, how
+        #: many times seen before, the id they point to)
+        self.ids: set[str] = set()
+        self.fragment_links: list[tuple[str, int, str]] = []
+        self.seen_links: dict[str, int] = {}
+        #: placeholder src → the image's src as written
+        self.placeholders: dict[str, str] = {}
 
     def __call__(self, element: str, attribute: str, value: str) -> str | None:
         # nh3 asks about every attribute, even of elements it is about to remove: only the
@@ -131,7 +160,9 @@ class UrlPolicy:
         ):
             return None
         if attribute == "id":
-            return self.prefix + value
+            anchor = self.prefix + slugify(value)
+            self.ids.add(anchor)
+            return anchor
         if attribute == "href":
             return self.href(value)
         if attribute == "src":
@@ -145,7 +176,11 @@ class UrlPolicy:
 
     def href(self, value: str) -> str | None:
         if value.startswith("#"):
-            return "#" + self.prefix + value[1:]
+            anchor = self.prefix + slugify(unquote(value[1:])) if value[1:] else ""
+            nth = self.seen_links.get(value, 0)
+            self.seen_links[value] = nth + 1
+            self.fragment_links.append((value, nth, anchor))
+            return "#" + anchor
         scheme = url_scheme(value)
         if scheme in ("http", "https", "mailto", "tel"):
             return value
@@ -165,7 +200,13 @@ class UrlPolicy:
         try:
             problem, target = self.src_problem(value, root)
         except (OSError, ValueError, RuntimeError) as exc:  # too long, NUL byte, symlink loop
-            problem, target = f"refused: its path cannot be used ({exc.__class__.__name__})", None
+            problem = Unavailable(f"refused: its path cannot be used ({exc.__class__.__name__})")
+            target = None
+        if isinstance(problem, Unavailable):
+            self.report(value, f"image '{value}' {problem}; {PLACEHOLDER_NOTE}", nth=nth)
+            marker = f"{UNAVAILABLE}{len(self.placeholders)}"
+            self.placeholders[marker] = value
+            return marker
         if problem is not None or target is None:
             if problem:
                 self.report(value, f"image '{value}' {problem}", is_error=True, nth=nth)
@@ -178,7 +219,12 @@ class UrlPolicy:
 
     def src_problem(self, value: str, root: Path) -> tuple[str | None, Path | str | None]:
         """Why an image is refused (the words after "image 'x' ", '' to drop it without a
-        word), or None and the file it is (the virtual URL of a fetched remote image)."""
+        word), or None and the file it is (the virtual URL of a fetched remote image).
+
+        A refusal that is `Unavailable` is a warning (a placeholder takes the image's place);
+        the others are errors: a URL that is neither a file nor http(s), a suspicious URL, an
+        image over a limit or whose content is not what it claims.
+        """
         self.image_count += 1
         limit = self.options.limits.max_images
         if self.image_count > limit:
@@ -187,22 +233,75 @@ class UrlPolicy:
             return f"refused: more than {limit} images in the body (setting max_images)", None
         if url_scheme(value):
             remote = self.options.remote
-            if remote is None or not remote.enabled or url_scheme(value) not in ("http", "https"):
+            if url_scheme(value) not in ("http", "https"):
                 return IMAGE_REFUSED.format(value).removeprefix(f"image '{value}' "), None
+            if remote is None or not remote.enabled:
+                return Unavailable(NO_NETWORK), None
+            self.fragment.remote_images.append(value)  # asked for: this render is not cached
             fetched = remote.get(value)  # the setting lists hosts: fetch it, within its limits
             if isinstance(fetched, str):
+                if remote.unavailable(value):
+                    return Unavailable(f"is not available: {fetched}"), None
                 return f"refused: {fetched}", None
-            self.fragment.remote_images.append(value)
             return None, fetched.virtual_url
-        path = unquote(value)
-        if path.startswith("/"):
-            return "refused: absolute paths are not allowed", None
-        target = (self.options.source_dir / path).resolve()
+        path, base, where = unquote(value), self.options.source_dir, ""
+        if path.startswith("/"):  # a site-root path, as static-site generators write them
+            if self.options.site_root is None:
+                return Unavailable("refused: site-root paths are not resolved here"), None
+            base, path = self.options.site_root, path.lstrip("/")
+            shown = base.resolve()
+            shown_text = shown.relative_to(root).as_posix() if shown.is_relative_to(root) else ""
+            where = f" (site-root paths start from '{shown_text or shown}', setting site_root)"
+        target = (base / path).resolve()
         if not target.is_relative_to(root):
-            return "refused: it is outside the project", None
+            return Unavailable(f"refused: it is outside the project{where}"), None
         if not target.is_file():
-            return "does not exist", None
+            self.fragment.missing.append(target)
+            return Unavailable(f"does not exist{where}"), None
         if target.suffix.lower() not in IMAGE_SUFFIXES:
-            return "is not an image file", None
+            return Unavailable("is not an image file"), None
         problem = image_problem(target, root, self.options.limits)
         return (f"refused: {problem}" if problem is not None else None), target
+
+    def finish(self, cleaned: str) -> str:
+        """The sanitised body with a placeholder for each unavailable image, and without the
+        links to anchors it does not have (their text stays), each reported at its line."""
+        missing: set[str] = set()
+        for value, nth, anchor in self.fragment_links:
+            if anchor in self.ids:
+                continue
+            missing.add("#" + anchor)
+            why = (
+                f"no heading or anchor of this sheet is called '{anchor.removeprefix(self.prefix)}'"
+                if anchor
+                else "it names no anchor"
+            )
+            needle = value if anchor else "(#)"  # a lone '#' is found as Markdown wrote it
+            self.report(needle, f"link '{value}' removed: {why} (its text stays)", nth=nth)
+        if missing:
+            cleaned = _LINK.sub(lambda match: _unlinked(match, missing), cleaned)
+        if self.placeholders:
+            cleaned = _IMG.sub(self._placeholder, cleaned)
+        return cleaned
+
+    def _placeholder(self, match: re.Match[str]) -> str:
+        """A framed text in place of an unavailable image: 'Image indisponible : <alt>'."""
+        attributes = dict(_ATTRIBUTE.findall(match[0]))
+        written = self.placeholders.get(attributes.get("src", ""))
+        if written is None:
+            return match[0]
+        alt = html.unescape(attributes.get("alt", "")).strip()
+        text = PLACEHOLDER_TEXT + (alt or written.rstrip("/").rsplit("/", 1)[-1])
+        if self.options.language.lower().startswith("fr"):
+            text = typeset_text(text, self.options.typography)
+        anchor = f' id="{attributes["id"]}"' if "id" in attributes else ""
+        return f'<span class="image-unavailable"{anchor}>{html.escape(text, quote=False)}</span>'
+
+
+def _unlinked(match: re.Match[str], missing: set[str]) -> str:
+    """A link of the sanitised body, as a span when it points to a missing anchor."""
+    attributes = _ATTRIBUTE.findall(match[1])
+    if dict(attributes).get("href") not in missing:
+        return match[0]
+    kept = "".join(f' {name}="{value}"' for name, value in attributes if name != "href")
+    return f"<span{kept}>{match[2]}</span>"  # its id, class and title stay

@@ -14,6 +14,8 @@ naming the limit and its setting, and no HTML.
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as ET
 
 import markdown
@@ -51,6 +53,7 @@ def to_html(body: str, body_line: int, rel: str, options: MarkupOptions) -> Frag
         extension_configs={"footnotes": {"BACKLINK_TITLE": "Retour au texte"}},
         output_format="html",
     )
+    md.treeprocessors.register(_Entities(md), "recueil-entities", 8)
     md.treeprocessors.register(_Figures(md), "recueil-figures", 7)
     md.treeprocessors.register(_Testimonies(md), "recueil-testimonies", 6)
     md.treeprocessors.register(_HeadingIds(md), "recueil-ids", 5)
@@ -109,8 +112,58 @@ def to_html(body: str, body_line: int, rel: str, options: MarkupOptions) -> Frag
         link_rel=None,
         strip_comments=True,
     )
+    fragment.html = policy.finish(fragment.html)
     reporter.finish()
     return fragment
+
+
+#: Where Python-Markdown left a piece of raw HTML or a character reference in a text.
+_STASHED = markdown.util.HTML_PLACEHOLDER_RE
+_CHARACTER_REFERENCE = re.compile(
+    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+)
+
+
+class _Entities(Treeprocessor):
+    """Character references ('&#39;', '&quot;', '&eacute;') become the characters they stand for.
+
+    Python-Markdown keeps each one aside as raw HTML and leaves a placeholder in the text, so
+    the typography pass saw 'l', a placeholder and 'école', and printed a straight apostrophe;
+    heading ids got the placeholder's letters. As characters in the tree they are typeset and
+    escaped again on output like any text ('&lt;' stays text, never markup). Code keeps its
+    references as written.
+    """
+
+    def run(self, root: ET.Element) -> None:
+        stash = self.md.htmlStash.rawHtmlBlocks
+
+        def decoded(match: re.Match[str]) -> str:
+            index = int(match[1])
+            raw = stash[index] if index < len(stash) else None
+            if not isinstance(raw, str) or _character(raw) == raw:
+                return match[0]  # raw HTML stays aside, restored by Python-Markdown
+            return _character(raw)
+
+        for element in root.iter():
+            if element.text and "\x02" in element.text and element.tag not in ("code", "pre"):
+                element.text = _STASHED.sub(decoded, element.text)
+            if element.tail and "\x02" in element.tail:
+                element.tail = _STASHED.sub(decoded, element.tail)
+            for name in ("title", "alt"):  # there they are left as typed; a title may become
+                value = element.get(name)  # a figure's caption, an alt a placeholder's text
+                if value and "&" in value:
+                    element.set(name, _CHARACTER_REFERENCE.sub(lambda m: _character(m[0]), value))
+
+
+def _character(reference: str) -> str:
+    """What a character reference stands for; anything else (and references to C0 controls,
+    of which Python-Markdown's own placeholders are made) is kept as it is."""
+    if not _CHARACTER_REFERENCE.fullmatch(reference):
+        return reference
+    character = html.unescape(reference)
+    if character and all(c >= " " or c in "\t\n" for c in character):
+        return character
+    return reference
 
 
 class _Figures(Treeprocessor):
@@ -148,11 +201,11 @@ class _HeadingIds(Treeprocessor):
     """Give every heading an id derived from its text, unique within the sheet."""
 
     def run(self, root: ET.Element) -> None:
-        used = {element.get("id") for element in root.iter() if element.get("id")}
+        used = {slugify(e.get("id") or "") for e in root.iter() if e.get("id")}
         for element in root.iter():
             if element.tag not in ("h1", "h2", "h3", "h4", "h5", "h6") or element.get("id"):
                 continue
-            base = slugify("".join(element.itertext()))
+            base = slugify(_STASHED.sub("", "".join(element.itertext())))
             candidate, number = base, 1
             while candidate in used:
                 number += 1

@@ -3,9 +3,11 @@
 An entry is keyed by a hash of everything known before rendering that shapes the sheet (its
 source, the templates its kind uses, the settings, its themes, the titles it links to, the
 versions of recueil, WeasyPrint, Pango and pypdf). It also records the files the render read
-(stylesheets, fonts, images) with their hashes: the entry is valid only while those files are
-unchanged. Entries are written file by file atomically, the facts file last, and every read
-checks the PDF's hash, so a truncated or altered entry is detected, dropped and rebuilt.
+(stylesheets, fonts, images) with their hashes, and the files it looked for and did not find
+(a missing pictogram or image, a default style the project does not override): the entry is
+valid only while the files read are unchanged and those not found are still absent. Entries
+are written file by file atomically, the facts file last, and every read checks the PDF's hash,
+so a truncated or altered entry is detected, dropped and rebuilt.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from recueil.core.diagnostics import Diagnostic, Level
 from recueil.render.weasy import RenderResult
 
 CACHE_FORMAT = 1
+#: the hash recorded for a file that cannot be read
+MISSING = "missing"
 
 
 def versions() -> dict[str, str]:
@@ -65,7 +69,7 @@ class FileHashes:
             try:
                 self._known[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
             except OSError:
-                self._known[path] = "missing"
+                self._known[path] = MISSING
         return self._known[path]
 
 
@@ -93,6 +97,12 @@ class RenderCache:
                 if self.hashes(path) != expected:
                     self.misses += 1
                     return None
+            # an entry written before absent files were recorded may hold errors about a file
+            # added since: it is rendered again (once), like an entry whose files changed
+            absent = facts.get("missing")
+            if absent is None or any(self.hashes(path) != MISSING for path in absent):
+                self.misses += 1
+                return None
             standalone = None
             if facts.get("standalone_sha256"):
                 candidate = (entry / "standalone.pdf").read_bytes()
@@ -104,6 +114,7 @@ class RenderCache:
                 anchors={str(k): int(v) for k, v in facts["anchors"].items()},
                 diagnostics=[_diagnostic(d) for d in facts["diagnostics"]],
                 dependencies=tuple(facts["dependencies"]),
+                missing=tuple(absent),
             )
         except FileNotFoundError:
             self.misses += 1
@@ -125,12 +136,23 @@ class RenderCache:
             "anchors": result.anchors,
             "diagnostics": [_plain(d) for d in result.diagnostics],
             "dependencies": {path: self.hashes(path) for path in result.dependencies},
+            "missing": sorted(result.missing),
             "pdf_sha256": hashlib.sha256(result.pdf).hexdigest(),
         }
         if standalone is not None:
             write_atomic(entry / "standalone.pdf", standalone)
             facts["standalone_sha256"] = hashlib.sha256(standalone).hexdigest()
         write_atomic(entry / "facts.json", json.dumps(facts, sort_keys=True).encode())
+
+    def dependencies(self, key: str) -> list[str] | None:
+        """The files an entry's render read and those it looked for in vain (None: no entry).
+
+        What a live preview asks to know which sheets a changed file touches."""
+        try:
+            facts = json.loads((self._entry(key) / "facts.json").read_text(encoding="utf-8"))
+            return [*facts["dependencies"], *facts.get("missing", [])]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def clear(self) -> None:
         """Remove every entry."""

@@ -36,6 +36,9 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         self.served: list[Path] = []
         #: URLs of the remote images served (a render using one is not cached: renderer.py)
         self.served_remote: list[str] = []
+        #: files of the project looked for and absent (a missing pictogram, or the project's
+        #: own copy of a default style): a cached render is valid only while they stay absent
+        self.missing: list[Path] = []
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         if url.startswith(REMOTE_ROOT):
@@ -45,7 +48,8 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
                 raise ValueError(f"refused: {url} was not fetched by this build")
             self.served_remote.append(image.url)
             return URLFetcherResponse(url, image.data, {"Content-Type": image.mime})
-        path = self._resolve(url)
+        path, absent = self.lookup(url)
+        self.missing += absent
         if path is None:
             self.refused.append(url)
             raise ValueError(f"refused: {url} is not a file of the project")
@@ -60,23 +64,37 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
 
     def resolve(self, url: str) -> Path | None:
         """The file a virtual URL maps to, or None when it is not served."""
-        return self._resolve(url)
+        return self.lookup(url)[0]
 
-    def _resolve(self, url: str) -> Path | None:
+    def lookup(self, url: str) -> tuple[Path | None, tuple[Path, ...]]:
+        """The file a virtual URL maps to (None when it is not served), and the files inside
+        the project or the styles that were looked for before it and are absent.
+
+        Adding one of those absent files changes what the URL serves, so they are recorded
+        like the files served. A path that leaves its folder is never recorded (nothing
+        outside the project is looked at, not even for a hash).
+        """
         if not url.startswith(VIRTUAL_ROOT):
-            return None
+            return None, ()
         parts = urlsplit(url)
         relative = unquote(parts.path).lstrip("/")
         if not relative or "\x00" in relative:
-            return None
+            return None, ()
         candidates: list[tuple[Path, Path]] = []
         if relative.startswith("styles/"):
             inner = relative.removeprefix("styles/")
+            own = self.project_dir / "styles"
+            if not own.is_dir():  # a project may add its own styles/ later: it would come first
+                candidates.append((self.project_dir, own / inner))
             candidates += [(root, root / inner) for root in self.style_dirs]
         else:
             candidates.append((self.project_dir, self.project_dir / relative))
+        absent: list[Path] = []
         for root, candidate in candidates:
             resolved = candidate.resolve()
-            if resolved.is_relative_to(root) and resolved.is_file():
-                return resolved
-        return None
+            if not resolved.is_relative_to(root):
+                continue
+            if resolved.is_file():
+                return resolved, tuple(absent)
+            absent.append(resolved)
+        return None, tuple(absent)

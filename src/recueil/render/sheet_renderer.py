@@ -32,6 +32,10 @@ from recueil.sources.corpus import Corpus
 from recueil.sources.edition_label import Edition
 from recueil.sources.project import Project
 from recueil.sources.sheet import Sheet
+from recueil.sources.themes import Theme
+
+#: the band of a sheet whose kind has no theme: no label, no pictogram, the default colour
+NO_THEME = Theme("", 0, "", "", "#3D5A80")
 
 
 class SheetRenderer:
@@ -56,10 +60,14 @@ class SheetRenderer:
         self.env = make_environment(
             project.template_dirs, project.settings.language, typography_options(project)
         )
+        #: codes of the themes that have a pictogram: the band prints one only for these
+        self.pictograms = project.pictograms()
         self.image_cache = ImageCache()
         #: remote images fetched during this build (none unless the settings list hosts)
         self.remote = project.settings.remote_images()
         self.renders: dict[str, tuple[str, RenderResult, list[Diagnostic], bytes | None]] = {}
+        #: sheets whose body asked the network for an image: their renders are not cached
+        self.uncached: set[str] = set()
         self.overlays: dict[int, bytes] = {}
         #: how many sheets this renderer actually laid out (tests count them), in all and by
         #: variant ("" is the screen render)
@@ -78,19 +86,32 @@ class SheetRenderer:
             known_slugs=frozenset(self.sheets),
             limits=self.project.settings.input_limits(),
             remote=self.remote,
+            site_root=self.project.site_root,
         )
-        return to_html(sheet.body, sheet.body_line, sheet.rel, options)
+        fragment = to_html(sheet.body, sheet.body_line, sheet.rel, options)
+        if fragment.remote_images:  # fetched or not, it may differ at the next build
+            self.uncached.add(sheet.slug)
+        return fragment
 
     def page(self, sheet: Sheet) -> tuple[str, list[Diagnostic]]:
         """The complete HTML page of a sheet, and the diagnostics of its body."""
+        html, diagnostics, _ = self.page_parts(sheet)
+        return html, diagnostics
+
+    def page_parts(self, sheet: Sheet) -> tuple[str, list[Diagnostic], tuple[str, ...]]:
+        """The page, its diagnostics, and the files its body names that do not exist (a
+        missing image: its render is cached only while it stays missing)."""
         fragment = self.fragment(sheet)
+        missing = tuple(str(path) for path in fragment.missing)
         kind = self.project.kinds[sheet.kind]
+        code = sheet.meta.get("theme")
         context = {
             "sheet": sheet.meta,
             "slug": sheet.slug,
             "kind": kind,
-            "theme": self.project.theme(sheet.meta["theme"]),
+            "theme": self.project.theme(code) if code else NO_THEME,
             "themes": {t.code: t for t in self.project.themes},
+            "pictos": self.pictograms,
             "settings": self.project.settings,
             "body": _markup(fragment.html),
             "anchor": sheet_anchor(sheet.slug),
@@ -99,9 +120,10 @@ class SheetRenderer:
             "edition": self.edition,
         }
         try:
-            return render_page(self.env, kind.template, context), fragment.diagnostics
+            return render_page(self.env, kind.template, context), fragment.diagnostics, missing
         except jinja2.TemplateError as exc:
-            return "", [*fragment.diagnostics, template_error(exc, sheet.rel)]
+            failure = template_error(exc, sheet.rel, self.project.root)
+            return "", [*fragment.diagnostics, failure], missing
 
     def key(self, sheet: Sheet, variant: str = "", edition: bool = True) -> str:
         """Cache key: everything known before rendering that shapes this sheet's PDF.
@@ -115,6 +137,8 @@ class SheetRenderer:
         kind = self.project.kinds[sheet.kind]
         codes = [sheet.meta.get("theme"), *sheet.meta.get("secondary_themes", [])]
         themes = [self.project.theme(code) for code in codes if code]
+        # a render made without its pictogram must not be reused once the pictogram is added
+        unpictured = [code for code in codes if code and code not in self.pictograms]
         references = [
             (ref, self.sheets[ref].title)
             for ref in sheet.meta.get("see_also", [])
@@ -132,6 +156,7 @@ class SheetRenderer:
             repr(themes),
             repr(references),
             repr(linked),
+            *((f"no pictogram:{unpictured}",) if unpictured else ()),
             *((f"variant:{variant}",) if variant else ()),
             *((repr(self.edition), PDF_VARIANT) if self.edition and edition else ()),
         )
@@ -185,21 +210,26 @@ class SheetRenderer:
                 result, diagnostics, standalone = hit
                 self.remember(sheet, result, diagnostics, standalone)
                 return result, diagnostics, standalone, True
-        html, diagnostics = self.page(sheet)
+        html, diagnostics, missing = self.page_parts(sheet)
         if any(d.level is Level.ERROR for d in diagnostics):
             return None, diagnostics, None, False
-        result = self._layout(sheet, html, diagnostics, "")
+        result = self._layout(sheet, html, diagnostics, "", missing)
         standalone = self.standalone(result)
         # A render with a remote image is not cached: the image may change on its server while
         # every key and file here stays the same. It is fetched and laid out at each build
         # (its PDF is rewritten only if its bytes changed; collections see the new render).
-        if self.cache is not None and not result.remote_images:
+        if self.cache is not None and not result.remote_images and sheet.slug not in self.uncached:
             self.cache.put(key, result, standalone)
         self.remember(sheet, result, result.diagnostics, standalone)
         return result, result.diagnostics, standalone, False
 
     def _layout(
-        self, sheet: Sheet, html: str, diagnostics: list[Diagnostic], variant: str
+        self,
+        sheet: Sheet,
+        html: str,
+        diagnostics: list[Diagnostic],
+        variant: str,
+        missing: tuple[str, ...] = (),
     ) -> RenderResult:
         """Lay the page out (the expensive step, counted per variant for tests)."""
         result = render_pdf(
@@ -215,7 +245,11 @@ class SheetRenderer:
         )
         self.layouts += 1
         self.variant_layouts[variant] = self.variant_layouts.get(variant, 0) + 1
-        return replace(result, diagnostics=diagnostics + result.diagnostics)
+        return replace(
+            result,
+            diagnostics=diagnostics + result.diagnostics,
+            missing=tuple(sorted({*result.missing, *missing})),
+        )
 
     def produce_variant(
         self, sheet: Sheet, variant: str
@@ -236,11 +270,11 @@ class SheetRenderer:
         if hit is not None:
             self.variant_renders[(sheet.slug, variant)] = (sheet.source_hash, hit[0], hit[1])
             return hit[0], hit[1]
-        html, diagnostics = self.page(sheet)
+        html, diagnostics, missing = self.page_parts(sheet)
         if any(d.level is Level.ERROR for d in diagnostics):
             return None, diagnostics
-        result = self._layout(sheet, with_print_styles(html), diagnostics, variant)
-        if self.cache is not None and not result.remote_images:
+        result = self._layout(sheet, with_print_styles(html), diagnostics, variant, missing)
+        if self.cache is not None and not result.remote_images and sheet.slug not in self.uncached:
             self.cache.put(key, result)
         self.variant_renders[(sheet.slug, variant)] = (
             sheet.source_hash,

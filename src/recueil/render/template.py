@@ -7,6 +7,7 @@ undefined names fail loudly. Content is always data passed to a template, never 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -115,13 +116,74 @@ def render_page(env: jinja2.Environment, template: str, context: Mapping[str, An
     return env.get_template(template).render(**context)
 
 
-def template_error(exc: jinja2.TemplateError, rel: str) -> Diagnostic:
-    """A template failure as a diagnostic naming the template and its line when known."""
-    name = getattr(exc, "filename", None) or getattr(exc, "name", None)
-    line = getattr(exc, "lineno", None)
-    if name:
-        return error(str(name), line, f"template error while rendering {rel}: {exc.message}")
-    return error(rel, None, f"template error: {exc.message}")
+def template_error(exc: jinja2.TemplateError, rel: str, root: Path | None = None) -> Diagnostic:
+    """A template failure as a diagnostic naming the template file and its line when known.
+
+    A syntax error carries its place; an error while rendering (an undefined field, a
+    missing include) is placed at the innermost template line of its traceback, and an
+    undefined name is told with the expression the line holds (``'sheet.date' is
+    undefined``), not as Jinja says it (``'mappingproxy object' has no attribute 'date'``).
+    ``root``: the project, against which template paths are shown.
+    """
+    where = _template_frame(exc)
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        where = (exc.filename, exc.lineno)
+    message = exc.message or exc.__class__.__name__
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template '{exc.name}' not found in the template folders"
+    if where is None:
+        return error(rel, None, f"template error: {message}")
+    filename, line = where
+    if isinstance(exc, jinja2.UndefinedError):
+        message = _undefined(message, _source_line(filename, line))
+    shown = Path(filename)
+    if root is not None and shown.resolve().is_relative_to(root):
+        shown = shown.resolve().relative_to(root)
+    return error(shown.as_posix(), line, f"template error while rendering {rel}: {message}")
+
+
+def _template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """File and line of the innermost template frame of a rendering error, if any.
+
+    Jinja rewrites tracebacks so that template code shows as frames of the template file.
+    """
+    found = None
+    trace = exc.__traceback__
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and Path(filename).is_file():
+            found = (filename, trace.tb_lineno)
+        trace = trace.tb_next
+    return found
+
+
+def _source_line(filename: str, line: int) -> str:
+    try:
+        return Path(filename).read_text(encoding="utf-8").splitlines()[line - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return ""
+
+
+_NO_ATTRIBUTE = re.compile(r"^'?(.+?)'? has no (?:attribute|element) '?([^']*)'?$")
+
+
+def _undefined(message: str, source: str) -> str:
+    """Jinja's "'dict object' has no attribute 'x'" said with the expression of the line."""
+    found = _NO_ATTRIBUTE.match(message)
+    if found is None:
+        return f"{message} (a name the page is not given)" if "is undefined" in message else message
+    owner, name = found[1].rsplit(".", 1)[-1], found[2]
+    use = re.search(rf"([A-Za-z_][\w.]*)\.{re.escape(name)}\b", source)
+    key = re.search(rf"""([A-Za-z_][\w.]*)\[\s*(['"]){re.escape(name)}\2\s*\]""", source)
+    expression = f"{use[1]}.{name}" if use else f"{key[1]}['{name}']" if key else name
+    if expression.startswith("sheet."):
+        return (
+            f"'{expression}' is undefined: this sheet has no field '{name}' (make the field "
+            f"required in its kind, or test '{expression} is defined' in the template)"
+        )
+    if owner in ("mappingproxy object", "dict object"):
+        return f"'{expression}' is undefined: no field '{name}' there"
+    return f"'{expression}' is undefined: {owner} has no attribute '{name}'"
 
 
 def typography_options(project: Project) -> TypographyOptions:

@@ -22,6 +22,11 @@ from recueil.markup.fragment import VIRTUAL_ROOT
 from recueil.render.fetcher import ProjectFetcher
 
 _WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
+#: The variation selectors asking for an emoji (colour) or a text presentation of the character
+#: before them. The fonts are monochrome, and Pango looks for an emoji-presentation sequence
+#: ("⚠️", "☎️", "1️⃣") in the machine's fonts before the project's symbol font: printed as text,
+#: it comes from the project's fonts on every machine.
+EMOJI_PRESENTATION, TEXT_PRESENTATION = "\ufe0f", "\ufe0e"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class RenderResult:
     dependencies: tuple[str, ...] = ()
     #: URLs of the remote images it used (see remote.py); such a render is not cached
     remote_images: tuple[str, ...] = ()
+    #: absolute paths of files the render looked for and did not find (a missing pictogram,
+    #: an image, a style the project does not override): adding one changes the render
+    missing: tuple[str, ...] = ()
 
 
 class ImageCache(dict):  # type: ignore[type-arg]
@@ -45,7 +53,9 @@ class ImageCache(dict):  # type: ignore[type-arg]
     WeasyPrint looks an image up by URL (``url in cache``) before fetching it; an image found
     there never reaches the fetcher, so without this the second sheet showing a picto would not
     record the picto among its dependencies, and editing the picto would leave its cached
-    render stale.
+    render stale. An image that failed to load is not served from here: each render fetches
+    it again, so each reports it (whatever worker laid out a sheet before) and records it as
+    missing.
     """
 
     def __init__(self) -> None:
@@ -53,7 +63,7 @@ class ImageCache(dict):  # type: ignore[type-arg]
         self.used: set[str] = set()
 
     def __contains__(self, key: object) -> bool:
-        found = super().__contains__(key)
+        found = super().__contains__(key) and self[key] is not None
         if found and isinstance(key, str):
             self.used.add(key)
         return found
@@ -90,12 +100,14 @@ def render_pdf(
     their @font-face fonts) and reused: parsing them cost about 90 ms per sheet. ``remote``
     holds the remote images the markup stage fetched for this document, served from memory.
     """
+    html = html.replace(EMOJI_PRESENTATION, TEXT_PRESENTATION)
     fetcher = ProjectFetcher(project_dir, style_dirs, remote)
     capture = _Capture()
     _WEASYPRINT_LOGGER.addHandler(capture)
     previous_propagate = _WEASYPRINT_LOGGER.propagate
     _WEASYPRINT_LOGGER.propagate = False
     style_dependencies: tuple[str, ...] = ()
+    style_missing: tuple[str, ...] = ()
     if isinstance(image_cache, ImageCache):
         image_cache.used.clear()
     try:
@@ -104,7 +116,7 @@ def render_pdf(
         if shared_styles:
             links = tuple(_STYLESHEET.findall(html))
             html = _STYLESHEET.sub("", html)
-            stylesheets, font_config, style_dependencies = _parsed_styles(
+            stylesheets, font_config, style_dependencies, style_missing = _parsed_styles(
                 project_dir, style_dirs, links
             )
         document = HTML(string=html, base_url=VIRTUAL_ROOT + base_path, url_fetcher=fetcher).render(
@@ -132,11 +144,17 @@ def render_pdf(
         for record in capture.records
     ]
     served = set(fetcher.served)
+    missing = set(fetcher.missing)
     if isinstance(image_cache, ImageCache):
-        served |= {p for p in map(fetcher.resolve, image_cache.used) if p is not None}
+        for path, absent in map(fetcher.lookup, image_cache.used):
+            served |= {path} if path is not None else set()
+            missing.update(absent)
     dependencies = tuple(sorted({str(path) for path in served} | set(style_dependencies)))
     remote_images = tuple(sorted(set(fetcher.served_remote)))
-    return RenderResult(pdf, len(document.pages), anchors, diagnostics, dependencies, remote_images)
+    looked_for = tuple(sorted({str(path) for path in missing} | set(style_missing)))
+    return RenderResult(
+        pdf, len(document.pages), anchors, diagnostics, dependencies, remote_images, looked_for
+    )
 
 
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
@@ -152,13 +170,15 @@ def parse_styles_once(html: str, project_dir: Path, style_dirs: tuple[Path, ...]
     _parsed_styles(project_dir, style_dirs, tuple(_STYLESHEET.findall(html)))
 
 
-_PARSED: dict[tuple[Any, ...], tuple[list[CSS], FontConfiguration, tuple[str, ...]]] = {}
+_Styles = tuple[list[CSS], FontConfiguration, tuple[str, ...], tuple[str, ...]]
+_PARSED: dict[tuple[Any, ...], _Styles] = {}
 
 
 def _parsed_styles(
     project_dir: Path, style_dirs: tuple[Path, ...], links: tuple[str, ...]
-) -> tuple[list[CSS], FontConfiguration, tuple[str, ...]]:
-    """Stylesheets parsed once per process, keyed by their files' sizes and modification times."""
+) -> _Styles:
+    """Stylesheets parsed once per process, keyed by their files' sizes and modification times,
+    with the files they read and those they looked for and did not find."""
     fetcher = ProjectFetcher(project_dir, style_dirs)
     files = tuple(fetcher.resolve(link) for link in links)
     key = (
@@ -171,5 +191,6 @@ def _parsed_styles(
         font_config = FontConfiguration()
         sheets = [CSS(url=link, url_fetcher=fetcher, font_config=font_config) for link in links]
         served = tuple(sorted({str(path) for path in fetcher.served}))
-        _PARSED[key] = (sheets, font_config, served)
+        missing = tuple(sorted({str(path) for path in fetcher.missing}))
+        _PARSED[key] = (sheets, font_config, served, missing)
     return _PARSED[key]

@@ -30,7 +30,11 @@ def new_source(kind: Kind, title: str, slug: str, today: dt.date) -> str:
         f"kind: {kind.name}",
     ]
     for spec in kind.fields:
-        lines += _field_lines(spec, 0, title, slug, today)
+        written = _field_lines(spec, 0, title, slug, today)
+        name = kind.source_name(spec.name)  # as the kind's sources write it (field_map)
+        if name != spec.name:
+            written[0] = name + written[0].removeprefix(spec.name)
+        lines += written
     lines.append("---")
     lines.append("")
     for section in kind.sections:

@@ -15,9 +15,11 @@ from typing import Any
 
 from recueil.core.diagnostics import Diagnostic, Level, error, warning
 from recueil.core.yamlsafe import Locations, YamlProblem, read_yaml
+from recueil.sources.content_scan import ContentScan, Skipped
 from recueil.sources.frontmatter_cache import ParsedFrontMatter
 from recueil.sources.project import CACHE_DIR, Project
-from recueil.sources.sheet import Sheet, load_sheet, read_text_file
+from recueil.sources.schema import Kind
+from recueil.sources.sheet import Sheet, load_sheet, read_text_file, slug_from_file_name
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Corpus:
     loaded: list[Sheet] = field(default_factory=list)
     #: sources with errors, which no sheet and no collection may lose without saying so
     failed: list[FailedSource] = field(default_factory=list)
+    #: folders and files of the content folder left out ('_' names), for the command line
+    skipped: list[Skipped] = field(default_factory=list)
 
     def by_slug(self) -> dict[str, Sheet]:
         """Every loaded sheet indexed by slug."""
@@ -76,13 +80,14 @@ def load_corpus(
     """
     known = {s.path: s for s in scanned.loaded if not s.kind} if scanned is not None else {}
     sheets: list[Sheet] = []
-    diagnostics: list[Diagnostic] = []
+    content = project.scan_sources() if paths is None else ContentScan(list(paths))
+    diagnostics: list[Diagnostic] = list(content.diagnostics)
     stubs: set[int] = set()
     broken: list[Sheet] = []
     failures: list[FailedSource] = []
     parsed = ParsedFrontMatter(project.build_dir / CACHE_DIR / "front-matter.json")
     parse = _ParseOnce(parsed.read)
-    for path in paths if paths is not None else project.sources():
+    for path in content.paths:
         if focus is not None and path.resolve() not in focus:
             stub = known.get(path) or _scan(project, path, parse)
             if stub is not None:
@@ -102,14 +107,7 @@ def load_corpus(
     unique: list[Sheet] = []
     for sheet in sheets:
         if sheet.slug in first:
-            other = first[sheet.slug]
-            diagnostics.append(
-                error(
-                    sheet.rel,
-                    _line_of_field(sheet, "slug"),
-                    f"field 'slug': '{sheet.slug}' is already used by {other.rel}",
-                )
-            )
+            diagnostics.append(_duplicate(project, sheet, first[sheet.slug]))
             continue
         first[sheet.slug] = sheet
         unique.append(sheet)
@@ -138,11 +136,39 @@ def load_corpus(
     unique += failed.values()
     parsed.save(prune=paths is None and focus is None)
     # a valid sheet that links to a broken one is valid; its own problems are elsewhere
-    return Corpus(valid, diagnostics, unique, failures)
+    return Corpus(valid, diagnostics, unique, failures, content.skipped)
 
 
 _SLUG = re.compile(r"^slug:[ \t]*(\S+)[ \t]*$", re.M)
 _TITLE = re.compile(r"^title:.*$", re.M)
+_KIND = re.compile(r"^kind:", re.M)
+
+
+def _duplicate(project: Project, sheet: Sheet, other: Sheet) -> Diagnostic:
+    """The error of a sheet whose slug ``other`` has already: both files named."""
+    kind = project.kinds.get(sheet.kind)
+    if kind is not None and kind.field("slug") is None:
+        return error(
+            sheet.rel,
+            None,
+            f"slug '{sheet.slug}' (made from the file name) is already used by {other.rel}: "
+            "rename one of the two files",
+        )
+    name = kind.source_name("slug") if kind is not None else "slug"
+    return error(
+        sheet.rel,
+        _line_of_field(sheet, name),
+        f"field '{name}': '{sheet.slug}' is already used by {other.rel}",
+    )
+
+
+def _folder_kind(project: Project, path: Path) -> Kind | None:
+    """The kind whose folder holds a source (``content/articles/2020/x.md`` → articles)."""
+    try:  # the folder is resolved, not the file: a link is named as itself (as load_sheet)
+        folders = path.parent.resolve().relative_to(project.content_dir.resolve()).parts
+    except (ValueError, OSError, RuntimeError):  # outside, unreadable, a loop of links
+        folders = ()
+    return next((k for k in project.kinds.values() if k.folder in folders), None)
 
 
 def _scan(
@@ -154,15 +180,21 @@ def _scan(
         return None
     head = text.split("\n---", 2)[0] if text.startswith("---") else ""
     slug, title = _SLUG.search(head), _TITLE.search(head)
-    if slug is None or title is None:
+    if title is None:
         return None
+    if slug is not None:
+        name = slug.group(1).strip("'\"")
+    else:  # a kind without a 'slug' field names its sheets after their files
+        kind = _folder_kind(project, path) if _KIND.search(head) is None else None
+        name = slug_from_file_name(path) if kind is not None and kind.field("slug") is None else ""
+        if not name:
+            return None
     try:
         value, _ = parse(title.group(0))
     except YamlProblem:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("title"), str):
         return None
-    name = slug.group(1).strip("'\"")
     meta = MappingProxyType({"slug": name, "title": value["title"]})
     return Sheet(path, project.relative(path), "", name, value["title"], meta, "", 0, "")
 
@@ -199,23 +231,15 @@ def _failed_source(
             meta = None
     kind = meta.get("kind") if meta is not None else None
     if not isinstance(kind, str) or kind not in project.kinds:
-        folder = path.parent.resolve()
-        kind = next(
-            (
-                k.name
-                for k in project.kinds.values()
-                if (project.content_dir / k.folder).resolve() == folder
-            ),
-            None,
-        )
-    return FailedSource(
-        rel,
-        reason,
-        stub.slug if stub is not None else None,
-        stub.title if stub is not None else None,
-        kind,
-        meta,
-    )
+        by_folder = _folder_kind(project, path)
+        kind = by_folder.name if by_folder is not None else None
+    slug = stub.slug if stub is not None else None
+    if kind is not None and project.kinds[kind].field_map and meta is not None:
+        renamed = dict(project.kinds[kind].field_map)  # judged under the kind's own names
+        meta = MappingProxyType({renamed.get(k, k): v for k, v in meta.items()})
+    if slug is None and kind is not None and project.kinds[kind].field("slug") is None:
+        slug = slug_from_file_name(path) or None  # what it is called once fixed
+    return FailedSource(rel, reason, slug, stub.title if stub is not None else None, kind, meta)
 
 
 def _front_matter(text: str) -> str | None:

@@ -9,8 +9,13 @@ from recueil.core.diagnostics import Diagnostic, error
 from recueil.core.yamlsafe import YamlProblem, read_yaml
 from recueil.sources.schema import FIELD_TYPES, FieldSpec, Kind, Section
 
-_SPEC_KEYS = {"type", "required", "help", "values", "items", "fields", "min", "max"}
-_KIND_KEYS = {"name", "label", "folder", "template", "fields", "sections"}
+_SPEC_KEYS = {
+    "type", "required", "help", "values", "items", "fields", "min", "max", "descriptions",
+}  # fmt: skip
+_KIND_KEYS = {
+    "name", "label", "folder", "template", "fields", "sections", "field_map", "extra_fields",
+}  # fmt: skip
+EXTRA_FIELDS = ("error", "warn", "ignore")
 
 
 class _KindError(Exception):
@@ -37,10 +42,13 @@ def load_kind(path: Path, display: str) -> tuple[Kind | None, list[Diagnostic]]:
             raise _KindError("'fields' must map field names to their specification")
         specs = tuple(_spec(field, raw) for field, raw in fields.items())
         names = {spec.name for spec in specs}
-        for mandatory in ("slug", "title"):
-            if mandatory not in names:
-                raise _KindError(f"every kind needs a '{mandatory}' field")
+        if "title" not in names:
+            raise _KindError("every kind needs a 'title' field")
+        # without a 'slug' field, a sheet's slug is its file name (sheet.slug_from_file_name)
         sections = tuple(_section(raw) for raw in data.get("sections", []) or [])
+        extra = _text(data, "extra_fields", default="error")
+        if extra not in EXTRA_FIELDS:
+            raise _KindError(f"'extra_fields' must be one of {', '.join(EXTRA_FIELDS)}")
         kind = Kind(
             name=name,
             label=_text(data, "label", default=name),
@@ -49,6 +57,8 @@ def load_kind(path: Path, display: str) -> tuple[Kind | None, list[Diagnostic]]:
             fields=specs,
             sections=sections,
             source=display,
+            field_map=_field_map(data.get("field_map"), names),
+            extra_fields=extra,
         )
     except _KindError as exc:
         line = locations.get("", (None, None))[0]
@@ -61,6 +71,36 @@ def _text(data: dict[str, Any], key: str, default: str) -> str:
     if not isinstance(value, str):
         raise _KindError(f"'{key}' must be a string")
     return value
+
+
+def _field_map(raw: Any, names: set[str]) -> tuple[tuple[str, str], ...]:
+    """``field_map: {source name: field of this kind}``, checked: every target a field of the
+    kind, no source a field of its own (it would hide it), no target named twice."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise _KindError("'field_map' must map names used in the sources to fields of this kind")
+    seen: dict[str, str] = {}
+    for source, target in raw.items():
+        if target not in names:
+            raise _KindError(f"field_map: '{target}' (for '{source}') is not a field of this kind")
+        if source in names or source == "kind":
+            raise _KindError(f"field_map: '{source}' is already a field name of this kind")
+        if target in seen:
+            raise _KindError(f"field_map: '{seen[target]}' and '{source}' both map to '{target}'")
+        seen[target] = source
+    return tuple(raw.items())
+
+
+def _descriptions(name: str, raw: Any, values: list[Any]) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise _KindError(f"field '{name}': 'descriptions' must map values to their meaning")
+    unknown = [str(key) for key in raw if key not in values]
+    if unknown:
+        raise _KindError(f"field '{name}': descriptions of unknown value(s) {', '.join(unknown)}")
+    return tuple((str(v), raw[v]) for v in values if v in raw)
 
 
 def _spec(name: str, raw: Any) -> FieldSpec:
@@ -77,6 +117,11 @@ def _spec(name: str, raw: Any) -> FieldSpec:
     values = raw.get("values", [])
     if kind == "enum" and (not isinstance(values, list) or not values):
         raise _KindError(f"field '{name}': an enum needs a list of 'values'")
+    descriptions: tuple[tuple[str, str], ...] = ()
+    if "descriptions" in raw:
+        if kind != "enum":
+            raise _KindError(f"field '{name}': only an enum has 'descriptions'")
+        descriptions = _descriptions(name, raw["descriptions"], values)
     items = None
     if kind == "list":
         if "items" not in raw:
@@ -97,6 +142,7 @@ def _spec(name: str, raw: Any) -> FieldSpec:
         fields=sub,
         min=int(raw["min"]) if "min" in raw else None,
         max=int(raw["max"]) if "max" in raw else None,
+        descriptions=descriptions,
     )
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from recueil.core.diagnostics import Diagnostic, error
+from recueil.core.diagnostics import Diagnostic, error, warning
+from recueil.sources.content_scan import ContentScan, scan_content
 from recueil.sources.kinds import load_kind
 from recueil.sources.schema import Kind
 from recueil.sources.settings import Settings, load_settings
@@ -20,6 +21,8 @@ from recueil.sources.themes import THEMES_FILE, Theme, load_themes
 
 #: inside the build folder: caches of renders and collection states (deleted by `clean`)
 CACHE_DIR = ".cache"
+#: a theme's pictogram is PICTOS/CODE.svg in one of the style folders
+PICTOS = "pictos"
 
 
 def defaults_dir() -> Path:
@@ -48,6 +51,11 @@ class Project:
         return self.root / self.settings.content_dir
 
     @property
+    def site_root(self) -> Path:
+        """Folder that site-root image paths ('/img/x.jpg') start from (setting site_root)."""
+        return self.root / (self.settings.site_root or self.settings.content_dir)
+
+    @property
     def build_dir(self) -> Path:
         """Folder receiving the outputs."""
         return self.root / self.settings.build_dir
@@ -61,6 +69,15 @@ class Project:
         """The theme with that code (codes are validated when sheets load)."""
         return next(t for t in self.themes if t.code == code)
 
+    def pictograms(self) -> frozenset[str]:
+        """Codes of the themes that have a pictogram (``styles/pictos/CODE.svg``): templates
+        print one only for these."""
+        return frozenset(
+            theme.code
+            for theme in self.themes
+            if any((folder / PICTOS / f"{theme.code}.svg").is_file() for folder in self.style_dirs)
+        )
+
     def relative(self, path: Path) -> str:
         """A path as shown in diagnostics: relative to the project when inside it."""
         try:  # the root is resolved already (load_project)
@@ -70,14 +87,11 @@ class Project:
 
     def sources(self) -> list[Path]:
         """Every Markdown source under the content folder, in a stable order."""
-        if not self.content_dir.is_dir():
-            return []
-        found = [
-            p
-            for p in self.content_dir.rglob("*.md")
-            if not any(part.startswith((".", "_")) for part in p.relative_to(self.root).parts)
-        ]
-        return sorted(found, key=lambda p: p.relative_to(self.root).as_posix())
+        return self.scan_sources().paths
+
+    def scan_sources(self) -> ContentScan:
+        """The sources, and the folders left out or refused on the way (content_scan.py)."""
+        return scan_content(self.root, self.content_dir)
 
 
 def load_project(root: Path) -> tuple[Project, list[Diagnostic]]:
@@ -122,6 +136,17 @@ def load_project(root: Path) -> tuple[Project, list[Diagnostic]]:
         diagnostics.append(
             error(settings.content_dir, None, f"no '{settings.content_dir}/' folder in {root}")
         )
+    pictograms = project.pictograms()
+    for theme in themes:
+        if theme.code not in pictograms:
+            diagnostics.append(
+                warning(
+                    _display(root, themes_path),
+                    theme.line,
+                    f"theme '{theme.code}' has no pictogram (styles/{PICTOS}/{theme.code}.svg, in "
+                    "the project or the defaults): its band, divider and legend print without one",
+                )
+            )
     return project, diagnostics
 
 

@@ -45,6 +45,8 @@ class FieldSpec:
     fields: tuple[FieldSpec, ...] = ()
     min: int | None = None
     max: int | None = None
+    #: what each value of an enum means, in the order of ``values`` (printed in reading guides)
+    descriptions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,18 @@ class Kind:
     fields: tuple[FieldSpec, ...]
     sections: tuple[Section, ...] = ()
     source: str = ""
+    #: front-matter names of a corpus written for another tool → this kind's field names
+    field_map: tuple[tuple[str, str], ...] = ()
+    #: what to do with a top-level field the schema does not know: error, warn or ignore
+    extra_fields: str = "error"
 
     def field(self, name: str) -> FieldSpec | None:
         """The top-level field of that name, if the schema has one."""
         return next((f for f in self.fields if f.name == name), None)
+
+    def source_name(self, name: str) -> str:
+        """The name a field has in the sources (its own, unless ``field_map`` renames it)."""
+        return next((source for source, target in self.field_map if target == name), name)
 
 
 @dataclass

@@ -75,13 +75,45 @@ class Settings:
             "integer",
         ),
     )
+    max_selection_sheets: int = _limit(
+        60,
+        "Most sheets a visitor's selection may hold in the web catalogue (recueil serve); a "
+        "longer selection is refused.",
+    )
     content_dir: str = field(default="content", metadata=_doc("Folder holding the sources."))
+    site_root: str = field(
+        default="",
+        metadata=_doc(
+            "Folder of the project that image paths starting with '/' (site-root paths of "
+            "static-site generators, '/img/x.jpg') start from; empty: the content folder. An "
+            "image never resolves outside the project."
+        ),
+    )
     build_dir: str = field(default="build", metadata=_doc("Folder receiving the outputs."))
     editions_dir: str = field(
         default="build/editions",
         metadata=_doc(
             "Archive folder of the editions (one sub-folder per version); `recueil clean` "
             "never deletes it."
+        ),
+    )
+    pdf_base_url: str = field(
+        default="",
+        metadata=_doc(
+            "Public address of the web catalogue that serves the PDFs (recueil serve), e.g. "
+            "https://fiches.example.org/: library records link each sheet to "
+            "fiches/SLUG.pdf under it, an edition's records to editions/VERSION/sheets/SLUG.pdf. "
+            "Empty: exported records carry no PDF address, and the OAI-PMH server uses the "
+            "address it is reached at.",
+            "url",
+        ),
+    )
+    oai_admin_email: str = field(
+        default="",
+        metadata=_doc(
+            "E-mail address given to harvesters as the OAI-PMH repository's administrator "
+            "(recueil serve, /oai). Empty: webmaster@ followed by the catalogue's host name.",
+            "email",
         ),
     )
     max_file_bytes: int = field(
@@ -202,4 +234,8 @@ def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
         hosts.append(entry)
     if "remote_image_hosts" in values:
         values["remote_image_hosts"] = tuple(hosts)  # a tuple: settings are hashable
+    site_root = Path(values.get("site_root", ""))
+    if site_root.is_absolute() or ".." in site_root.parts:
+        ctx.report("site_root", "field 'site_root': it must be a folder inside the project")
+        values.pop("site_root")
     return Settings(**values), ctx.diagnostics

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
+import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -20,11 +21,20 @@ from typing import Any
 from recueil.core.diagnostics import Diagnostic, error, warning
 from recueil.core.yamlsafe import Locations, YamlProblem, read_yaml
 from recueil.sources.project import Project
-from recueil.sources.schema import Kind, ValidationContext, closest, validate_fields
+from recueil.sources.schema import (
+    SLUG_RE,
+    FieldSpec,
+    Kind,
+    ValidationContext,
+    closest,
+    validate_fields,
+)
 
 _FENCE = re.compile(r"^(```|~~~)")
 _H2 = re.compile(r"^##\s+\S")
 _H1 = re.compile(r"^#\s+\S")
+#: longest slug, as the 'slug' field type allows
+MAX_SLUG = 64
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,15 @@ def load_sheet(
         line_offset=1,
         limits=settings.input_limits(),
     )
-    meta = validate_fields(kind.fields, {k: v for k, v in data.items() if k != "kind"}, "", ctx)
+    specs, front = _as_written(kind, data, ctx, diagnostics)
+    meta = validate_fields(specs, front, "", ctx)
+    renamed = dict(kind.field_map)
+    meta = {renamed.get(name, name): value for name, value in meta.items()}
+    if kind.field("slug") is None:  # the kind leaves the slug to the file name
+        meta["slug"] = slug_from_file_name(path)
+        if not meta["slug"]:
+            message = f"cannot make a slug of the file name '{path.name}': rename the file"
+            ctx.diagnostics.append(error(rel, None, message))
     diagnostics += ctx.diagnostics
     body = "\n".join(lines[end + 1 :])
     body_line = end + 2
@@ -112,6 +130,42 @@ def load_sheet(
         source_hash=hashlib.sha256(raw).hexdigest(),
     )
     return sheet, diagnostics
+
+
+def slug_from_file_name(path: Path) -> str:
+    """The slug of a source whose kind has no 'slug' field: its file name without '.md',
+    transliterated to ASCII (accents dropped, 'œ' → 'oe'), anything but letters, digits, '-'
+    and '_' made '-', at most MAX_SLUG characters; "" when nothing is left."""
+    text = path.name.removesuffix(".md")
+    for letter, spelt in (("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"), ("ß", "ss")):
+        text = text.replace(letter, spelt)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_text).strip("-_")
+    slug = slug[:MAX_SLUG].rstrip("-_")
+    return slug if SLUG_RE.match(slug) else ""
+
+
+def _as_written(
+    kind: Kind, data: Mapping[str, Any], ctx: ValidationContext, diagnostics: list[Diagnostic]
+) -> tuple[tuple[FieldSpec, ...], dict[str, Any]]:
+    """The kind's fields under the names the sources give them (``field_map``), and the front
+    matter to validate: without ``kind``, and without the unknown top-level fields the kind lets
+    pass (``extra_fields: ignore``, or ``warn`` with a warning at each one's line)."""
+    specs = tuple(replace(spec, name=kind.source_name(spec.name)) for spec in kind.fields)
+    known = tuple(spec.name for spec in specs)
+    front: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "kind":
+            continue
+        if name in known or kind.extra_fields == "error":
+            front[name] = value
+        elif kind.extra_fields == "warn":
+            line, column = ctx.locate(name)
+            hint = closest(name, known)
+            suggestion = f"; did you mean '{hint}'?" if hint else ""
+            message = f"unknown field '{name}' ignored (kind '{kind.name}': extra_fields: warn)"
+            diagnostics.append(warning(ctx.path, line, message + suggestion, column))
+    return specs, front
 
 
 class _Refused(Exception):
@@ -192,10 +246,13 @@ def _kind_of(
             error(rel, line, f"field 'kind': unknown kind '{name}' ({known}){suggestion}")
         )
         return None
-    try:
-        folders = path.resolve().relative_to(project.content_dir.resolve()).parts[:-1]
-    except ValueError:
-        folders = ()
+    folders: tuple[str, ...] = ()
+    # the folders as the file is reached (a linked folder counts under its own name), then
+    # as they are on disk
+    pairs = ((path, project.content_dir), (path.resolve(), project.content_dir.resolve()))
+    for inside, content in pairs:
+        if inside.is_relative_to(content):
+            folders += inside.relative_to(content).parts[:-1]
     for kind in project.kinds.values():
         if kind.folder in folders:
             return kind

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from recueil.core.diagnostics import Diagnostic, error
@@ -32,6 +32,8 @@ class Theme:
     short: str
     colour: str
     intro: str = ""
+    #: line of the theme in themes.yaml, for messages (not part of what a theme looks like)
+    line: int | None = field(default=None, compare=False, repr=False)
 
 
 def load_themes(
@@ -65,6 +67,6 @@ def load_themes(
             ctx.report(f"{where}.code", f"theme code '{values['code']}' is used twice")
             continue
         seen.add(values["code"])
-        themes.append(Theme(**values))
+        themes.append(Theme(**values, line=ctx.locate(f"{where}.code")[0]))
     themes.sort(key=lambda t: (t.order, t.code))
     return tuple(themes), ctx.diagnostics
