@@ -110,6 +110,7 @@ def test_create_publishes_a_complete_sealed_edition(published: Path) -> None:
     assert names == sorted(
         ["CHANGES.md", "SHA256SUMS", "manifest.json", "collections/essai.pdf"]
         + [f"sheets/{slug}.pdf" for slug in slugs]
+        + [f"records/notices.{ext}" for ext in ("csv", "dc.xml", "jsonld", "mrc", "unimarc.xml")]
     )
     # sha256sum itself accepts the sums file
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True)

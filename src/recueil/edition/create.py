@@ -34,6 +34,7 @@ from recueil.collection.plan import label_for
 from recueil.core.diagnostics import Diagnostic, Level, error
 from recueil.edition.archive import CHANGES, MANIFEST, Archive, ArchiveError, write_file
 from recueil.edition.changes import Changes, as_markdown, compare
+from recueil.edition.library_records import write_notices
 from recueil.edition.pdfa_check import pdfa_problems
 from recueil.render.cache import RenderCache, digest, versions
 from recueil.render.sheet_build import Limits, ProgressCallback, build_sheets
@@ -147,7 +148,12 @@ def create_edition(
                 ]
             if _blocking(diagnostics) or len(assembled) < len(collections):
                 return None, diagnostics
+            records, found = write_notices(project, request.edition, sheets, assembled, stage)
+            diagnostics += found
+            if _blocking(diagnostics):
+                return None, diagnostics
             manifest = make_manifest(project, request, renderer, sheets, assembled, stage)
+            manifest["records"] = records
             latest = archive.latest()
             previous = request.previous or (archive.manifest(latest) if latest else None)
             manifest["previous"] = previous["version"] if previous else None
