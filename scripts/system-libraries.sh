@@ -1,12 +1,15 @@
 #!/bin/sh
 # Install the system libraries recueil needs when they are missing (Debian/Ubuntu).
-# Pango renders text for WeasyPrint; libharfbuzz-subset0 lets it subset fonts quickly.
+# Pango renders text for WeasyPrint; libharfbuzz-subset0 lets it subset fonts quickly;
+# Chromium runs the web catalogue's browser tests.
 set -eu
 missing=""
 have() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 have "libpango-1.0.so.0" || missing="$missing libpango-1.0-0"
 have "libpangoft2-1.0.so.0" || missing="$missing libpangoft2-1.0-0"
 have "libharfbuzz-subset.so.0" || missing="$missing libharfbuzz-subset0"
+# the web catalogue's browser tests drive Debian's Chromium (Playwright cannot download its own)
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 if [ -z "$missing" ]; then
     echo "system libraries: present"
     exit 0

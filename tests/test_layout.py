@@ -13,7 +13,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "recueil"
 
 #: bottom to top: a stage may import its own modules and those of the stages before it
-STAGES = ("core", "sources", "markup", "render", "collection", "edition", "scaffold", "cli")
+STAGES = (
+    "core", "sources", "markup", "render", "collection", "records", "edition", "scaffold",
+    "serve", "cli",
+)  # fmt: skip
 #: about 400 lines (GUIDE.md); a little slack for a docstring, never twice as much
 MAX_LINES = 420
 

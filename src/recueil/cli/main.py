@@ -26,11 +26,14 @@ from recueil.cli.common import (
     _open,
     _renderer,
     _show,
+    _show_skipped,
     _summary,
     project_option,
     render_options,
 )
 from recueil.cli.edition import edition
+from recueil.cli.records import records
+from recueil.cli.serve import serve
 from recueil.collection.collection_build import (
     check_references,
     collection_output,
@@ -107,6 +110,8 @@ def build(
             _limits(project, jobs).jobs,
             allow_incomplete,
         )
+    if not quiet:
+        _show_skipped(corpus)
     _show(diagnostics)
     _summary(outcomes, diagnostics, time.perf_counter() - started, out, quiet)
     errors, warnings = _count(diagnostics)
@@ -244,6 +249,7 @@ def check(project_dir: Path, strict: bool) -> None:
     diagnostics += found
     for declared in collections:
         diagnostics += check_references(declared, corpus, project)
+    _show_skipped(corpus)
     _show(diagnostics)
     errors, warnings = _count(diagnostics)
     total = len(project.sources())
@@ -292,7 +298,9 @@ def init(directory: Path) -> None:
 
 
 main.add_command(collection_command)
+main.add_command(serve)
 main.add_command(edition)
+main.add_command(records)
 
 
 def run() -> None:

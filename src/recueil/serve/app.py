@@ -1,0 +1,171 @@
+"""The catalogue server: a Starlette application over a project, its search index and renders.
+
+Like Datasette, a small ASGI application with one module per kind of answer (``pages``: the
+HTML pages, ``downloads``: PDFs, images and data), Jinja templates, read-only by default. Public
+mode (``--public``) shows what a visitor may see: no diagnostics, no file paths, no sheet with
+errors; local mode (the default, bound to 127.0.0.1) is the editor's view and also shows the
+project's problems.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from recueil.serve import downloads, oai, pages, preview_pages
+from recueil.serve.catalogue import Catalogue
+from recueil.serve.preview import PreviewHub, watch
+from recueil.serve.renders import RenderService
+from recueil.serve.site import Site
+
+#: longest query string accepted (a search, a selection of max_selection_sheets slugs, facets)
+MAX_QUERY_BYTES = 4096
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How the server runs."""
+
+    root: Path
+    public: bool = False
+    jobs: int = 2
+    queue: int = 8
+    #: local mode: watch the project's files and update open previews on save
+    watch: bool = True
+
+
+class Guard:
+    """ASGI middleware: security headers on every answer, oversized query strings refused."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES or len(scope["path"]) > 1024:
+            response = Response("Requête trop longue.", status_code=414, media_type="text/plain")
+            await self._with_headers(response)(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in
+                           {name.encode() for name in SECURITY_HEADERS}]  # fmt: skip
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    def _with_headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+
+def create_app(options: ServerOptions) -> Starlette:
+    """The application for one project."""
+    catalogue = Catalogue(options.root)
+    settings = catalogue.snapshot.project.settings
+    service = RenderService(
+        jobs=options.jobs,
+        queue=options.queue,
+        timeout=float(settings.render_timeout),
+        memory_mb=settings.render_memory_mb,
+    )
+    site = Site(catalogue, service, public=options.public)
+    previews = None if options.public else PreviewHub(service, catalogue.root)
+
+    async def on_change(paths: set[Path]) -> None:
+        before, after = await asyncio.to_thread(catalogue.refresh)
+        if previews is not None and after is not before:
+            await previews.refresh(after)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await service.warm(str(catalogue.root), catalogue.snapshot.stamp)
+        stop = asyncio.Event()
+        watcher = None
+        if previews is not None and options.watch:
+            watcher = asyncio.create_task(watch(catalogue.watched(), on_change, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(watcher, timeout=5)
+            service.close()
+
+    routes = [
+        Route("/", pages.home),
+        Route("/apercu/recueil/{name}/evenements", preview_pages.collection_events),
+        Route("/apercu/recueil/{name}/page-{number:int}.png", preview_pages.collection_page_image),
+        Route("/apercu/recueil/{name}", preview_pages.collection_preview),
+        Route("/apercu/{slug}/evenements", preview_pages.sheet_events),
+        Route("/apercu/{slug}/page-{number:int}.png", preview_pages.sheet_page_image),
+        Route("/apercu/{slug}", preview_pages.sheet_preview),
+        Route("/recherche", pages.search),
+        Route("/fiches/{slug}.pdf", downloads.sheet_pdf),
+        Route("/fiches/{slug}/apercu.png", downloads.sheet_thumbnail),
+        Route("/fiches/{slug}", pages.sheet),
+        Route("/selection", pages.selection),
+        Route("/selection/ajouter", pages.selection_add),
+        Route("/selection.pdf", downloads.selection_pdf),
+        Route("/recueils", pages.collections),
+        Route("/recueils/{name}.pdf", downloads.collection_pdf),
+        Route("/recueils/{name}", pages.collection),
+        Route("/editions", pages.editions),
+        Route("/editions/{version}/{path:path}", downloads.edition_file),
+        Route("/editions/{version}", pages.edition),
+        Route("/catalogue.json", downloads.catalogue_json),
+        Route("/oai", oai.endpoint, methods=["GET", "POST"]),
+        Route("/problemes/evenements", preview_pages.board_events),
+        Route("/problemes", pages.problems),
+        Route("/styles/{path:path}", downloads.style_file),
+        Route("/site/{path:path}", downloads.site_file),
+        Route("/medias/{path:path}", downloads.media_file),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard)],
+        exception_handlers={HTTPException: pages.http_error, Exception: pages.server_error},
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    app.state.previews = previews
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for ``uvicorn --factory`` with several worker processes (``recueil serve``)."""
+    return create_app(
+        ServerOptions(
+            root=Path(os.environ["RECUEIL_PROJECT"]),
+            public=os.environ.get("RECUEIL_PUBLIC") == "1",
+            jobs=int(os.environ.get("RECUEIL_JOBS", "2")),
+            queue=int(os.environ.get("RECUEIL_QUEUE", "8")),
+        )
+    )

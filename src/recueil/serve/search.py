@@ -1,0 +1,406 @@
+"""The catalogue's search index: SQLite FTS5 over French stems, facets, snippets, kept in a file.
+
+The index lives in one SQLite file (the catalogue keeps it at ``build/.cache/search.sqlite``) and
+follows the sources: ``update`` re-indexes only the sheets whose source changed (their
+``source_hash``), adds new ones and forgets those gone, in one transaction. The file is in WAL
+mode with a busy timeout, so two processes may update it at once (the second waits, then finds
+little left to do) while searches keep reading the last committed state.
+
+A search treats its query as plain words (never as FTS5 syntax: quotes, ``*``, ``NEAR``, ``-``
+and parentheses are mere separators), at most 500 characters and 20 words, all of which a sheet
+must contain, as stems (search_text.py): accents, case and inflection do not matter. Hits are
+ranked by bm25 with the title and keywords weighing most; an empty query lists every sheet,
+newest first. Facets combine with the query and with each other: values of one facet widen the
+selection (OR), facets narrow it (AND); the counts of a facet are those of the other filters
+(the usual "disjunctive" counts), so its other values say how many sheets they would add.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from markupsafe import Markup
+
+from recueil.serve.search_text import (
+    Document,
+    cut,
+    document,
+    fold,
+    query_stems,
+    snippet,
+    stems,
+)
+from recueil.sources.sheet import Sheet
+
+__all__ = ["FACETS", "Facet", "FacetValue", "Hit", "Results", "SearchIndex"]
+
+#: the facets a search may filter on and counts, in the order they are shown
+FACETS: tuple[str, ...] = (
+    "theme", "kind", "region", "departement", "cite", "status", "year", "keyword",
+)  # fmt: skip
+#: most hits on one page
+MAX_PER_PAGE = 100
+#: bm25 weights of the full-text columns: title, keywords, chapô or abstract, territory, body
+WEIGHTS = (10.0, 6.0, 3.0, 2.0, 1.0)
+#: bump when what is indexed changes: an index of another version is rebuilt from scratch
+SCHEMA_VERSION = 3
+#: how long a writer waits for another one, in milliseconds
+BUSY_MS = 30_000
+
+_SCHEMA = """
+CREATE TABLE docs (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    source_hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    theme TEXT NOT NULL,
+    date TEXT NOT NULL,
+    title TEXT NOT NULL,
+    sort_title TEXT NOT NULL
+);
+CREATE TABLE texts (
+    id INTEGER PRIMARY KEY,
+    keywords TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    territory TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX docs_order ON docs (date DESC, sort_title, slug);
+CREATE TABLE facets (
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    doc INTEGER NOT NULL,
+    PRIMARY KEY (name, value, doc)
+) WITHOUT ROWID;
+CREATE INDEX facets_doc ON facets (doc, name, value);
+CREATE VIRTUAL TABLE fts USING fts5 (
+    title, keywords, summary, territory, body, tokenize = "unicode61 remove_diacritics 2"
+);
+"""
+_TABLES = ("docs", "texts", "facets", "fts")
+_IN_FACET = (
+    "{doc} IN (SELECT doc FROM facets WHERE name = ? AND value IN (SELECT value FROM json_each(?)))"
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One sheet found: what a result card shows, and its bm25 score (higher is better)."""
+
+    slug: str
+    title: str
+    kind: str
+    theme: str
+    date: str
+    snippet: Markup
+    score: float
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet, how many sheets it would show, and whether it is a filter now."""
+
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A facet (one of FACETS) and its values: chosen ones first, then by count."""
+
+    name: str
+    values: tuple[FacetValue, ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of hits, how many in all, every facet, and the query as searched (cut)."""
+
+    hits: tuple[Hit, ...]
+    total: int
+    facets: tuple[Facet, ...]
+    page: int
+    pages: int
+    query: str
+
+
+class SearchIndex:
+    """The search index in the SQLite file ``path`` (created, or rebuilt when of another version).
+
+    Opening it is cheap (the web layer opens one per request); one object is for one thread.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:  # not a database: it is only a cache, start again
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                with _transaction(db):
+                    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                        for table in _TABLES:
+                            db.execute(f"DROP TABLE IF EXISTS {table}")
+                        for statement in _SCHEMA.split(";"):
+                            if statement.strip():
+                                db.execute(statement)
+                        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------- updating
+
+    def update(self, sheets: Sequence[Sheet]) -> int:
+        """Make the index hold exactly ``sheets``; returns how many were (re)indexed.
+
+        Sheets gone are deleted (not counted). Texts are prepared before the write lock is
+        taken; inside the one transaction the stored hashes are read again, so two processes
+        updating at once never index a sheet twice, and a reader never sees half an update.
+        """
+        latest = {sheet.slug: sheet for sheet in sheets}
+        stored = dict(self._db.execute("SELECT slug, source_hash FROM docs").fetchall())
+        ready = {
+            slug: document(sheet)
+            for slug, sheet in latest.items()
+            if stored.get(slug) != sheet.source_hash
+        }
+        written = 0
+        with _transaction(self._db):
+            rows = {
+                slug: (doc, digest)
+                for doc, slug, digest in self._db.execute("SELECT id, slug, source_hash FROM docs")
+            }
+            for slug, (doc, _) in rows.items():
+                if slug not in latest:
+                    self._forget(doc)
+                    self._db.execute("DELETE FROM docs WHERE id = ?", (doc,))
+            for slug, sheet in latest.items():
+                known = rows.get(slug)
+                if known is not None and known[1] == sheet.source_hash:
+                    continue
+                self._write(ready.get(slug) or document(sheet), known[0] if known else None)
+                written += 1
+        return written
+
+    def _forget(self, doc: int) -> None:
+        self._db.execute("DELETE FROM fts WHERE rowid = ?", (doc,))
+        self._db.execute("DELETE FROM texts WHERE id = ?", (doc,))
+        self._db.execute("DELETE FROM facets WHERE doc = ?", (doc,))
+
+    def _write(self, d: Document, doc: int | None) -> None:
+        fields = (d.slug, d.source_hash, d.kind, d.theme, d.date, d.title, d.sort_title)
+        if doc is None:
+            cursor = self._db.execute(
+                "INSERT INTO docs (slug, source_hash, kind, theme, date, title, sort_title)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                fields,
+            )
+            doc = cursor.lastrowid
+        else:
+            self._forget(doc)
+            self._db.execute(
+                "UPDATE docs SET slug = ?, source_hash = ?, kind = ?, theme = ?, date = ?,"
+                " title = ?, sort_title = ? WHERE id = ?",
+                (*fields, doc),
+            )
+        self._db.execute(
+            "INSERT INTO texts (id, keywords, summary, territory, body) VALUES (?, ?, ?, ?, ?)",
+            (doc, d.keywords, d.summary, d.territory, d.body),
+        )
+        self._db.execute(
+            "INSERT INTO fts (rowid, title, keywords, summary, territory, body)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (doc, *(stems(text) for text in d.columns())),
+        )
+        self._db.executemany(
+            "INSERT INTO facets (name, value, doc) VALUES (?, ?, ?)",
+            [(name, value, doc) for name, value in d.facets],
+        )
+
+    # ------------------------------------------------------------------------ searching
+
+    def search(
+        self,
+        query: str = "",
+        filters: Mapping[str, Sequence[str]] | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> Results:
+        """One page of the sheets matching ``query`` and ``filters``, with every facet's counts.
+
+        ``filters`` maps facet names (FACETS; any other raises ValueError) to the values
+        wanted, matched exactly. Never raises on what a user types.
+        """
+        chosen = _filters(filters)
+        text = cut(query)
+        terms = query_stems(text)
+        per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+        if terms:
+            match = " ".join(f'"{term}"' for term in terms)
+            weights = ", ".join(str(w) for w in WEIGHTS)
+            base = f"SELECT rowid AS doc, bm25(fts, {weights}) AS rank FROM fts WHERE fts MATCH ?"
+            base_params: list[object] = [match]
+        else:
+            base, base_params = "SELECT id AS doc, 0.0 AS rank FROM docs", []
+        with _transaction(self._db, "BEGIN"):  # one snapshot for the counts and the page
+            total, counts = self._counts(base, base_params, chosen)
+            pages = max(1, math.ceil(total / per_page))
+            page = max(1, min(int(page), pages))
+            hits = self._hits(base, base_params, chosen, terms, per_page, (page - 1) * per_page)
+        facets = tuple(_facet(name, counts.get(name, {}), chosen.get(name, ())) for name in FACETS)
+        return Results(hits=hits, total=total, facets=facets, page=page, pages=pages, query=text)
+
+    def _counts(
+        self, base: str, params: list[object], chosen: dict[str, tuple[str, ...]]
+    ) -> tuple[int, dict[str, dict[str, int]]]:
+        """How many sheets match, and the count of every facet value (disjunctive counts)."""
+        where, where_params = _where(chosen, "m.doc")
+        free = [name for name in FACETS if name not in chosen]
+        parts = ["SELECT '', '', count(*) FROM s"]
+        args: list[object] = []
+        if free:
+            marks = ", ".join("?" * len(free))
+            parts.append(
+                "SELECT name, value, count(*) FROM facets"
+                f" WHERE name IN ({marks}) AND doc IN s GROUP BY name, value"
+            )
+            args += free
+        for name in chosen:
+            others = {n: v for n, v in chosen.items() if n != name}
+            other_where, other_params = _where(others, "m.doc")
+            parts.append(
+                "SELECT name, value, count(*) FROM facets WHERE name = ?"
+                f" AND doc IN (SELECT m.doc FROM m WHERE {other_where}) GROUP BY name, value"
+            )
+            args += [name, *other_params]
+        sql = (
+            f"WITH m AS MATERIALIZED ({base}),"
+            f" s AS MATERIALIZED (SELECT m.doc FROM m WHERE {where}) " + " UNION ALL ".join(parts)
+        )
+        total = 0
+        counts: dict[str, dict[str, int]] = {}
+        for name, value, count in self._db.execute(sql, [*params, *where_params, *args]):
+            if name == "":
+                total = count
+            else:
+                counts.setdefault(name, {})[value] = count
+        return total, counts
+
+    def _hits(
+        self,
+        base: str,
+        params: list[object],
+        chosen: dict[str, tuple[str, ...]],
+        terms: tuple[str, ...],
+        limit: int,
+        offset: int,
+    ) -> tuple[Hit, ...]:
+        where, where_params = _where(chosen, "m.doc")
+        rows = self._db.execute(
+            f"WITH m AS MATERIALIZED ({base})"
+            " SELECT d.id, d.slug, d.title, d.kind, d.theme, d.date, m.rank"
+            f" FROM m JOIN docs AS d ON d.id = m.doc WHERE {where}"
+            " ORDER BY m.rank, d.date DESC, d.sort_title, d.slug LIMIT ? OFFSET ?",
+            [*params, *where_params, limit, offset],
+        ).fetchall()
+        wanted = frozenset(terms)
+        hits: list[Hit] = []
+        texts = (  # browsing shows the start of the chapô (or body): no need for the rest
+            "SELECT t.summary, f.summary, t.body, f.body, t.territory, f.territory,"
+            " t.keywords, f.keywords FROM texts AS t JOIN fts AS f ON f.rowid = t.id"
+            if terms
+            else "SELECT coalesce(nullif(t.summary, ''), substr(t.body, 1, 2000)), ''"
+            " FROM texts AS t"
+        )
+        for doc, slug, title, kind, theme, date, rank in rows:
+            row = self._db.execute(f"{texts} WHERE t.id = ?", (doc,)).fetchone() or ("", "")
+            pairs = [(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+            shown = snippet(pairs, wanted)
+            hits.append(Hit(slug, title, kind, theme, date, shown, -float(rank) or 0.0))
+        return tuple(hits)
+
+
+def _filters(filters: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
+    """The facet values asked for, by facet, in FACETS order; ValueError on an unknown facet."""
+    given = dict(filters or {})
+    unknown = sorted(set(given) - set(FACETS), key=str)
+    if unknown:
+        raise ValueError(f"unknown facet {unknown[0]!r} (facets: {', '.join(FACETS)})")
+    chosen: dict[str, tuple[str, ...]] = {}
+    for name in FACETS:
+        values = given.get(name) or ()
+        if isinstance(values, str):
+            values = (values,)
+        kept = tuple(dict.fromkeys(str(v) for v in values))
+        if kept:
+            chosen[name] = kept
+    return chosen
+
+
+def _where(chosen: Mapping[str, tuple[str, ...]], column: str) -> tuple[str, list[object]]:
+    """The SQL condition that ``column`` is a sheet with one of the chosen values of each facet."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for name, values in chosen.items():
+        clauses.append(_IN_FACET.format(doc=column))
+        params += [name, json.dumps(list(values))]
+    return " AND ".join(clauses) or "1", params
+
+
+def _facet(name: str, counts: Mapping[str, int], chosen: Sequence[str]) -> Facet:
+    """A facet's values: those chosen first (even with no sheet), then by count, years newest
+    first; ties in alphabetical order, accents and case aside."""
+    values = [FacetValue(v, counts.get(v, 0), True) for v in chosen]
+    values += [FacetValue(v, n, False) for v, n in counts.items() if v not in chosen]
+    if name == "year":
+        values.sort(key=lambda f: f.value, reverse=True)
+        values.sort(key=lambda f: not f.selected)
+    else:
+        values.sort(key=lambda f: (not f.selected, -f.count, fold(f.value), f.value))
+    return Facet(name, tuple(values))
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
+    """A transaction: committed when the block ends, rolled back when it raises."""
+    db.execute(begin)
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,153 @@
+"""What every page and download of the catalogue shares: the project, the renders, the look.
+
+Web pages are Jinja templates of their own (``defaults/web/``, overridable by a project's
+``web/`` folder), with the same French typography as the printed sheets, the same fonts, theme
+colours and pictograms, and no third-party asset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from markupsafe import Markup
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from recueil.markup.fragment import GOTO, VIRTUAL_ROOT
+from recueil.render.template import make_environment, typography_options
+from recueil.serve.catalogue import Catalogue, Snapshot
+from recueil.serve.files import FileHashes
+from recueil.serve.renders import RenderService
+from recueil.sources.project import defaults_dir
+from recueil.sources.sheet import Sheet
+
+#: the web templates and their stylesheet
+WEB_DIR = "web"
+_ARTICLE = re.compile(r"<article\b[^>]*>(.*)</article>", re.S)
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass
+class Site:
+    """The catalogue server's shared state."""
+
+    catalogue: Catalogue
+    service: RenderService
+    public: bool = False
+
+    def __post_init__(self) -> None:
+        self.files = FileHashes()
+        self._env: tuple[str, jinja2.Environment] | None = None
+
+    def snapshot(self) -> Snapshot:
+        """The current view of the project."""
+        return self.catalogue.current()
+
+    def env(self, snapshot: Snapshot) -> jinja2.Environment:
+        """The web templates' environment (made again when the project changes)."""
+        if self._env is None or self._env[0] != snapshot.stamp:
+            project = snapshot.project
+            folders = tuple(
+                d for d in (project.root / WEB_DIR, defaults_dir() / WEB_DIR) if d.is_dir()
+            )
+            env = make_environment(folders, project.settings.language, typography_options(project))
+            env.globals.update(url=_url)
+            self._env = (snapshot.stamp, env)
+        return self._env[1]
+
+    def page(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        """An HTML page, with what every page shows (site title, themes, selection size)."""
+        snapshot = self.snapshot()
+        project = snapshot.project
+        base = {
+            "request": request,
+            "settings": project.settings,
+            "themes": {t.code: t for t in project.themes},
+            "pictos": project.pictograms(),
+            "kinds": {name: kind.label for name, kind in project.kinds.items()},
+            "public": self.public,
+            "selection_size": len(self.selection_cookie(request, snapshot)),
+        }
+        html = self.env(snapshot).get_template(template).render(**base, **context)
+        return HTMLResponse(html, status_code=status)
+
+    # -- sheets
+
+    def sheet(self, snapshot: Snapshot, slug: str) -> Sheet:
+        """The visible sheet with that slug, or 404."""
+        sheet = snapshot.sheets.get(slug) if _SLUG.match(slug) else None
+        if sheet is None:
+            raise HTTPException(404, "Cette fiche n’existe pas.")
+        return sheet
+
+    def article(self, snapshot: Snapshot, sheet: Sheet) -> Markup:
+        """The sheet's printed article as web HTML: links to pages, images from /medias/."""
+        html, _ = snapshot.page_html(sheet)
+        found = _ARTICLE.search(html)
+        inner = found.group(1) if found else ""
+        inner = inner.replace(GOTO + "sheet-", "/fiches/")
+        inner = inner.replace(VIRTUAL_ROOT + "styles/", "/styles/")
+        return Markup(inner.replace(VIRTUAL_ROOT, "/medias/"))
+
+    # -- the visitor's selection
+
+    def selection_from(self, params: QueryParams, snapshot: Snapshot) -> list[str]:
+        """The slugs of a selection URL, checked: known, unique, within the cap (else 4xx)."""
+        slugs = params.getlist("fiche")
+        cap = snapshot.project.settings.max_selection_sheets
+        if len(slugs) > cap:
+            raise HTTPException(400, f"Une sélection compte au plus {cap} fiches.")
+        unique = list(dict.fromkeys(slugs))
+        unknown = [s for s in unique if not _SLUG.match(s) or s not in snapshot.sheets]
+        if unknown:
+            raise HTTPException(404, "Une fiche de la sélection n’existe pas.")
+        return unique
+
+    def selection_cookie(self, request: Request, snapshot: Snapshot) -> list[str]:
+        """The selection kept in the browser (a cookie), with unknown slugs left out."""
+        raw = request.cookies.get("selection", "")
+        slugs = [s for s in raw.split(".") if _SLUG.match(s) and s in snapshot.sheets]
+        return list(dict.fromkeys(slugs))[: snapshot.project.settings.max_selection_sheets]
+
+    def selection_key(self, snapshot: Snapshot, slugs: Sequence[str], title: str) -> str:
+        """Cache key of a selection's PDF: its sheets' renders, title and day."""
+        renderer = snapshot.renderer
+        parts = [renderer.key(snapshot.sheets[s]) for s in slugs]
+        parts += [title, dt.date.today().isoformat(), snapshot.stamp]
+        return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+    def cache_folder(self, snapshot: Snapshot, name: str) -> Path:
+        """A folder of the build cache for what the server makes (selections, page images)."""
+        return snapshot.project.build_dir / ".cache" / "serve" / name
+
+
+def _url(path: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None) -> str:
+    """A URL with its query string (values that are lists repeat the name)."""
+    if not params:
+        return path
+    items: list[tuple[str, Any]] = []
+    pairs = params.items() if isinstance(params, Mapping) else params
+    for name, value in pairs:
+        if isinstance(value, list | tuple):
+            items += [(name, v) for v in value]
+        elif value not in (None, ""):
+            items.append((name, value))
+    return f"{path}?{urlencode(items)}" if items else path
+
+
+def site_of(request: Request) -> Site:
+    """The site a request belongs to."""
+    site: Site = request.app.state.site
+    return site

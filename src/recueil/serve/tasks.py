@@ -1,0 +1,168 @@
+"""What the server's render workers do: a sheet's PDF, a selection's PDF, a page image.
+
+These functions run in worker processes started once with the server (warm: WeasyPrint
+imported, the project loaded). Each worker keeps the project it loaded and loads it again only
+when the server says the project changed (its snapshot's stamp). A render runs under the
+project's time limit (``render_timeout``); the worker's memory is capped like the build's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import resource
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from recueil.collection.collection_build import adhoc_collection, build_collection
+from recueil.core.diagnostics import Level
+from recueil.core.limits import TooSlow, deadline
+from recueil.render.cache import RenderCache
+from recueil.render.sheet_renderer import SheetRenderer
+from recueil.sources.corpus import Corpus, load_corpus
+from recueil.sources.project import CACHE_DIR, Project, load_project
+
+#: the state of this worker process: (root, stamp) → loaded project
+_LOADED: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A worker's answer: the bytes, or the reason there are none (never a traceback)."""
+
+    data: bytes | None
+    problems: tuple[str, ...] = ()
+    timed_out: bool = False
+
+
+def start_worker(memory_mb: int) -> None:
+    """Worker initializer: cap the address space a render may use, import WeasyPrint now."""
+    import weasyprint  # noqa: F401  (warm: the first request does not pay for the import)
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if memory_mb > 0 and hard == resource.RLIM_INFINITY:
+        limit = _address_space() + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def warm(root: str, stamp: str) -> bool:
+    """Load the project ahead of the first request."""
+    _state(root, stamp)
+    return True
+
+
+def render_sheet(root: str, stamp: str, slug: str) -> Outcome:
+    """The standalone PDF of one sheet, laid out now if the render cache does not have it."""
+    project, corpus, renderer = _state(root, stamp)
+    sheet = next((s for s in corpus.sheets if s.slug == slug), None)
+    if sheet is None:
+        return Outcome(None, (f"no valid sheet '{slug}'",))
+    try:
+        with deadline(float(project.settings.render_timeout)):
+            result, diagnostics, standalone, _ = renderer.produce(sheet)
+    except TooSlow:
+        return Outcome(None, ("the render took too long",), timed_out=True)
+    except MemoryError:
+        return Outcome(None, ("the render ran out of memory",))
+    errors = tuple(d.format() for d in diagnostics if d.level is Level.ERROR)
+    if result is None or standalone is None or errors:
+        return Outcome(None, errors or ("the sheet could not be rendered",))
+    return Outcome(standalone)
+
+
+def assemble_selection(root: str, stamp: str, slugs: tuple[str, ...], title: str) -> Outcome:
+    """A visitor's selection as a collection PDF: the ad-hoc layout, in the visitor's order."""
+    project, corpus, renderer = _state(root, stamp)
+    collection = adhoc_collection(project, title, {"slugs": list(slugs)}, _today())
+    meta = dict(collection.meta)
+    meta.update(group_by="none", order="explicit")
+    collection = replace(collection, meta=MappingProxyType(meta))
+    try:
+        with deadline(float(project.settings.render_timeout) * max(1, len(slugs))):
+            result, diagnostics = build_collection(project, corpus, collection, renderer)
+    except TooSlow:
+        return Outcome(None, ("the selection took too long to assemble",), timed_out=True)
+    except MemoryError:
+        return Outcome(None, ("the selection ran out of memory",))
+    if result is None:
+        errors = tuple(d.format() for d in diagnostics if d.level is Level.ERROR)
+        return Outcome(None, errors or ("the selection could not be assembled",))
+    return Outcome(result.pdf)
+
+
+def assemble_declared(root: str, stamp: str, name: str) -> Outcome:
+    """A declared collection assembled for its preview (its sheets' renders from the cache)."""
+    from recueil.collection.collection_build import discover_collections
+
+    project, corpus, renderer = _state(root, stamp)
+    collections, found = discover_collections(project)
+    collection = next((c for c in collections if c.name == name), None)
+    if collection is None:
+        return Outcome(None, tuple(d.format() for d in found) or (f"no collection '{name}'",))
+    try:
+        with deadline(float(project.settings.render_timeout) * 10):
+            result, diagnostics = build_collection(
+                project, corpus, collection, renderer, allow_incomplete=True
+            )
+    except TooSlow:
+        return Outcome(None, ("the collection took too long to assemble",), timed_out=True)
+    problems = tuple(d.format() for d in diagnostics if d.level is Level.ERROR)
+    if result is None:
+        return Outcome(None, problems or ("the collection could not be assembled",))
+    return Outcome(result.pdf, problems)
+
+
+def page_fingerprints(pdf: bytes) -> list[str]:
+    """A hash of each page's drawing instructions: which pages changed between two versions."""
+    import hashlib
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    found = []
+    for page in reader.pages:
+        contents = page.get_contents()
+        data = contents.get_data() if contents is not None else b""
+        found.append(hashlib.sha256(data).hexdigest()[:16])
+    return found
+
+
+def page_image(pdf: bytes, width: int, index: int = 0) -> bytes:
+    """A page of a PDF (the first by default: the catalogue's thumbnails) as a PNG ``width``
+    pixels wide."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[index]
+        scale = width / page.get_width()
+        image = page.render(scale=scale).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        return out.getvalue()
+    finally:
+        document.close()
+
+
+def _state(root: str, stamp: str) -> tuple[Project, Corpus, SheetRenderer]:
+    if _LOADED.get("key") != (root, stamp):
+        project, _ = load_project(Path(root))
+        corpus = load_corpus(project)
+        cache = RenderCache(project.build_dir / CACHE_DIR / "renders")
+        _LOADED.update(
+            key=(root, stamp), state=(project, corpus, SheetRenderer(project, corpus, cache))
+        )
+    state: tuple[Project, Corpus, SheetRenderer] = _LOADED["state"]
+    return state
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm", encoding="ascii") as stream:
+        pages = int(stream.read().split()[0])
+    return pages * resource.getpagesize()

@@ -1,0 +1,170 @@
+"""Live preview: which sheets a change touches, and the printed pages updating as an author saves.
+
+The mapping is checked on snapshots of a built project; the preview itself in Debian's Chromium
+against `recueil serve` in local mode: edit the source, see the page image change and the PDF
+say the new words; break the YAML, see the message naming the file and line; fix it, see the
+pages again.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import REPO, copy_project, run_cli  # type: ignore[import-not-found]
+from recueil.serve.affected import affected_sheets
+from recueil.serve.catalogue import Catalogue
+from servertools import chromium, running_server  # type: ignore[import-not-found]
+
+CAFE = "experiences/hdf-2022-003-cafe-des-parents.md"  # parentalite, images hdf-2022-003-*.svg
+PASSERELLE = "experiences/hdf-2022-001-classe-passerelle.md"  # petite-enfance
+ARA = "experiences/ara-2022-004-mediatrices-familles-ecole.md"  # parentalite
+OCC = "experiences/occ-2023-005-francais-parents.md"
+GUIDE = "resources/res-2021-001-guide-exclusions-temporaires.md"  # a resource notice
+SHOTS = REPO / "build" / "screenshots"
+
+
+def wait_until(condition: object, seconds: float) -> None:
+    """Poll from the test (the page's CSP forbids evaluating strings, as it should)."""
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail(f"still not true after {seconds} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    root = copy_project(tmp_path / "p", [CAFE, PASSERELLE, ARA, OCC, GUIDE])
+    result = run_cli("build", "--project", root, "--quiet")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _after(catalogue: Catalogue, edit: Path, old: str, new: str) -> set[str]:
+    before = catalogue.snapshot
+    text = edit.read_text(encoding="utf-8")
+    assert old in text, old
+    edit.write_text(text.replace(old, new), encoding="utf-8")
+    previous, after = catalogue.refresh()
+    assert previous is before and after is not before
+    return affected_sheets(before, after, [edit])
+
+
+def test_a_template_change_touches_the_sheets_of_its_kind(built: Path) -> None:
+    catalogue = Catalogue(built)
+    touched = _after(catalogue, built / "templates" / "resource.html", "<dt>", "<dt class='x'>")
+    assert touched == {"RES-2021-001"}
+
+
+def test_a_theme_colour_touches_that_themes_sheets(built: Path) -> None:
+    catalogue = Catalogue(built)
+    expected = {
+        slug
+        for slug, sheet in catalogue.snapshot.sheets.items()
+        if "petite-enfance" in (sheet.meta["theme"], *sheet.meta.get("secondary_themes", []))
+    }
+    assert expected and expected != set(catalogue.snapshot.sheets)
+    touched = _after(catalogue, built / "themes.yaml", '"#E07A5F"', '"#E07A60"')
+    assert touched == expected
+
+
+def test_an_image_touches_the_sheets_that_show_it(built: Path) -> None:
+    catalogue = Catalogue(built)
+    image = built / "content" / "images" / "hdf-2022-003-cafe.svg"
+    touched = _after(catalogue, image, "</svg>", "<!-- retouche --></svg>")
+    assert touched == {"HDF-2022-003"}
+
+
+def test_a_source_change_touches_that_sheet_and_those_that_print_its_title(built: Path) -> None:
+    catalogue = Catalogue(built)
+    touched = _after(catalogue, built / "content" / ARA, "title: Des ", "title: Nouvelles ")
+    assert "ARA-2022-004" in touched
+    assert "HDF-2022-003" in touched  # its "voir aussi" prints ARA-2022-004's title
+    assert "HDF-2022-001" not in touched
+
+
+@pytest.fixture
+def preview_server(built: Path) -> Iterator[str]:
+    with running_server(built, "--jobs", "1") as base:
+        yield base
+
+
+def test_the_preview_follows_saves_breaks_and_fixes(built: Path, preview_server: str) -> None:
+    source = built / "content" / PASSERELLE
+    original = source.read_text(encoding="utf-8")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+        page.goto(preview_server + "/apercu/HDF-2022-001")
+        first = page.locator(".preview-pages img").first.get_attribute("src")
+        assert first and "/apercu/HDF-2022-001/page-1.png?v=" in first
+        page.wait_for_selector(".preview-live:not([hidden])")
+        page.evaluate("window.scrollTo(0, 400)")
+
+        source.write_text(
+            original.replace("## Contexte et origine", "## Contexte et origine\n\nMot ajouté.", 1),
+            encoding="utf-8",
+        )
+        img = page.locator(".preview-pages img").first
+        wait_until(lambda: img.get_attribute("src") != first, 30)
+        assert page.evaluate("window.scrollY") == 400  # the author stays where they were
+        pdf = urllib.request.urlopen(preview_server + "/fiches/HDF-2022-001.pdf").read()
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+        assert "Mot ajouté." in text
+
+        source.write_text(original.replace("theme: ", "theme: [", 1), encoding="utf-8")
+        page.wait_for_selector(".preview-problems:not([hidden])", timeout=30_000)
+        problem = page.locator(".preview-problems li").first.inner_text()
+        assert problem.startswith("content/experiences/hdf-2022-001-classe-passerelle.md:")
+        assert "invalid YAML" in problem
+        assert "outdated" in (page.locator(".preview-pages").get_attribute("class") or "")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SHOTS / "apercu-erreur.png"))
+
+        source.write_text(original, encoding="utf-8")
+        page.wait_for_selector(".preview-problems[hidden]", state="attached", timeout=30_000)
+        assert "outdated" not in (page.locator(".preview-pages").get_attribute("class") or "")
+        page.screenshot(path=str(SHOTS / "apercu.png"))
+
+
+def test_previews_are_not_served_in_public_mode(built: Path) -> None:
+    with running_server(built, "--public", "--jobs", "1") as base:
+        for path in ("/apercu/HDF-2022-001", "/apercu/recueil/x", "/problemes/evenements"):
+            try:
+                urllib.request.urlopen(base + path)
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 404
+            else:
+                pytest.fail(f"{path} answered in public mode")
+
+
+def test_a_collection_preview_shows_every_page_and_marks_the_changed_ones(
+    built: Path, preview_server: str
+) -> None:
+    (built / "collections").mkdir()
+    (built / "collections" / "essai.yaml").write_text(
+        "title: Essai\ndate: 2024-05-02\nselect:\n  kinds: [experience]\ngroup_by: theme\n"
+        "colophon:\n  publisher: Centre\n  publisher_address: 1 rue de l'Essai\n",
+        encoding="utf-8",
+    )
+    time.sleep(1.2)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+        page.goto(preview_server + "/apercu/recueil/essai")
+        count = page.locator(".preview-pages img").count()
+        assert count > 8
+        source = built / "content" / OCC
+        text = source.read_text(encoding="utf-8")
+        preview = page.locator(".preview")
+        version = preview.get_attribute("data-version")
+        source.write_text(text.replace("## ", "## Modifié · ", 1), encoding="utf-8")
+        wait_until(lambda: preview.get_attribute("data-version") != version, 60)
+        changed = page.locator(".preview-pages li.changed").count()
+        assert 0 < changed < count

@@ -1,0 +1,379 @@
+"""The web catalogue, called in-process over HTTP as a browser would (Starlette's test client).
+
+A small copy of the sample project is built once (its renders cached, its collection written),
+then served in local and in public mode. Renders requested through the web run in real worker
+processes (spawned, warm), like in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pypdf import PdfReader
+from starlette.testclient import TestClient
+
+from conftest import REPO, copy_project, run_cli  # type: ignore[import-not-found]
+from recueil.serve.app import ServerOptions, create_app
+
+SOURCES = [
+    "experiences/hdf-2022-003-cafe-des-parents.md",  # parentalite, see_also three others
+    "experiences/hdf-2022-001-classe-passerelle.md",
+    "experiences/ara-2022-004-mediatrices-familles-ecole.md",
+    "experiences/occ-2023-005-francais-parents.md",
+    "experiences/hdf-2022-013-fablab-mobile.md",
+    "resources/res-2022-002-podcast-mediatrices.md",
+    "syntheses/syn-2023-002-place-des-parents.md",
+    "syntheses/syn-2021-001-seminaire-cpo.md",
+    "resources/res-2022-004-article-metier-cpo.md",
+]
+COLLECTION = """\
+title: Recueil d'essai
+date: 2024-05-02
+select:
+  kinds: [experience]
+group_by: theme
+order: title
+colophon:
+  publisher: Centre d'essai
+  publisher_address: 1 rue de l'Essai, 59000 Lille
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("serve") / "p", SOURCES)
+    (root / "collections").mkdir()
+    (root / "collections" / "essai.yaml").write_text(COLLECTION, encoding="utf-8")
+    broken = root / "content" / "experiences" / "zz-broken.md"
+    text = (REPO / "content" / SOURCES[4]).read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^slug: .*$", "slug: HDF-2099-999", text, count=1)
+    text = re.sub(r"(?m)^date: .*$", "date: 2022-13-45", text, count=1)
+    broken.write_text(text, encoding="utf-8")
+    result = run_cli("build", "--project", root, "--quiet", "--allow-incomplete")
+    assert result.exit_code == 1  # the broken sheet only
+    assert (root / "build" / "collections" / "essai.pdf").is_file()
+    return root
+
+
+@pytest.fixture(scope="module")
+def local(project: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(ServerOptions(project, public=False, jobs=1, queue=4))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def public(project: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(ServerOptions(project, public=True, jobs=1, queue=4))) as c:
+        yield c
+
+
+def raw_status(app: object, path: str, query: bytes) -> int:
+    """Status of a GET sent straight to the application (clients refuse URLs this long)."""
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(int(message["status"]))  # type: ignore[call-overload]
+
+    scope = {
+        "type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
+        "query_string": query, "headers": [], "scheme": "http", "server": ("test", 80),
+        "client": ("127.0.0.1", 1), "http_version": "1.1", "root_path": "",
+    }  # fmt: skip
+    asyncio.run(app(scope, receive, send))  # type: ignore[operator]
+    return statuses[0]
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_home_lists_themes_collections_and_latest_sheets(local: TestClient) -> None:
+    response = local.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert '<html lang="fr">' in html
+    assert 'href="/recherche?theme=parentalite"' in html
+    assert "/styles/pictos/parentalite.svg" in html
+    assert 'href="/recueils/essai"' in html
+    assert 'href="/fiches/HDF-2022-003"' in html
+    page = text_of(html)
+    assert "Parentalité et relations familles-école" in page
+    assert "9 fiches à lire en ligne" in page  # the broken one is not counted
+
+
+def test_every_answer_carries_the_security_headers(local: TestClient) -> None:
+    for path in ("/", "/fiches/HDF-2022-003.pdf", "/fiches/nope", "/site/site.css"):
+        headers = local.get(path).headers
+        assert "default-src 'self'" in headers["content-security-policy"], path
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+
+
+def test_a_sheet_page_shows_the_sheet_as_html_with_links_and_downloads(local: TestClient) -> None:
+    response = local.get("/fiches/HDF-2022-003")
+    assert response.status_code == 200
+    html = response.text
+    assert "Le café des parents du collège" in text_of(html)
+    assert "CARTE D’IDENTITÉ DE L’ACTION".lower() in text_of(html).lower()
+    assert 'href="/fiches/HDF-2022-001"' in html  # "voir aussi" points to that page
+    assert 'src="/fiches/HDF-2022-003/apercu.png"' in html
+    assert re.search(r"Télécharger la fiche \(PDF, \d+ Ko\)", text_of(html))
+    assert 'href="/selection/ajouter?fiche=HDF-2022-003"' in html
+    assert "project.recueil.invalid" not in html
+    image = local.get("/fiches/HDF-2022-003/apercu.png")
+    assert image.status_code == 200
+    assert image.content.startswith(b"\x89PNG")
+
+
+def test_a_sheet_pdf_is_served_with_validators_ranges_and_head(local: TestClient) -> None:
+    response = local.get("/fiches/HDF-2022-003.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    body = response.content
+    assert PdfReader(io.BytesIO(body)).pages[0].extract_text().count("café des parents") >= 1
+    etag = response.headers["etag"]
+    assert local.get("/fiches/HDF-2022-003.pdf", headers={"If-None-Match": etag}).status_code == 304
+    part = local.get("/fiches/HDF-2022-003.pdf", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206
+    assert part.content == body[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{len(body)}"
+    tail = local.get("/fiches/HDF-2022-003.pdf", headers={"Range": "bytes=-5"})
+    assert tail.content == body[-5:]
+    bad = local.get("/fiches/HDF-2022-003.pdf", headers={"Range": "bytes=999999999-"})
+    assert bad.status_code == 416
+    assert (
+        local.get("/fiches/HDF-2022-003.pdf", headers={"Range": "bytes=0-1,5-6"}).status_code == 416
+    )
+    head = local.head("/fiches/HDF-2022-003.pdf")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(body))
+    assert head.headers["etag"] == etag
+
+
+def test_search_finds_stems_and_accents_and_facets_combine(local: TestClient) -> None:
+    html = local.get("/recherche", params={"q": "educatives parent"}).text
+    assert 'href="/fiches/HDF-2022-003"' in html
+    assert "<mark>" in html
+    themed = local.get("/recherche", params=[("q", "parents"), ("theme", "parentalite")]).text
+    assert 'aria-current="true"' in themed
+    assert 'href="/fiches/HDF-2022-013"' not in themed  # numérique
+    assert local.get("/recherche", params={"couleur": "bleu"}).status_code == 400
+    assert local.get("/recherche", params={"q": "x" * 600}).status_code == 400
+
+
+def test_selection_is_kept_in_the_url_and_the_browser_and_downloads_as_a_collection(
+    local: TestClient,
+) -> None:
+    local.cookies.clear()
+    for slug in ("OCC-2023-005", "HDF-2022-001", "HDF-2022-003"):
+        added = local.get("/selection/ajouter", params={"fiche": slug}, follow_redirects=False)
+        assert added.status_code == 303
+    url = added.headers["location"]
+    assert url == "/selection?fiche=OCC-2023-005&fiche=HDF-2022-001&fiche=HDF-2022-003"
+    page = local.get(url).text
+    assert "Monter" in page and "Retirer" in page
+    params = [("fiche", "OCC-2023-005"), ("fiche", "HDF-2022-001"), ("fiche", "HDF-2022-003")]
+    params.append(("titre", "Réunion du 12 mars"))
+    first = local.get("/selection.pdf", params=params)
+    assert first.status_code == 200, first.text
+    reader = PdfReader(io.BytesIO(first.content))
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    starts = ("Apprendre le français", "Classe passerelle", "Le café des parents")
+    titles = [t for t in outline if t.startswith(starts)]
+    assert [next(s for s in starts if t.startswith(s)) for t in titles] == list(starts)
+    assert "Réunion du 12\u00a0mars" in reader.pages[0].extract_text()  # typeset as printed
+    runs = local.app.state.site.service.runs  # type: ignore[attr-defined]
+    again = local.get("/selection.pdf", params=params)
+    assert again.content == first.content
+    assert local.app.state.site.service.runs == runs  # type: ignore[attr-defined]
+
+
+def test_hostile_requests_get_a_4xx_and_nothing_leaks(local: TestClient, project: Path) -> None:
+    for path in (
+        "/fiches/..%2F..%2Fetc%2Fpasswd.pdf",
+        "/fiches/%00.pdf",
+        "/fiches/" + "A" * 300,
+        "/medias/../../../etc/passwd",
+        "/medias/%2e%2e/recueil.yaml",
+        "/styles/../recueil.yaml",
+        "/editions/../../etc/passwd",
+        "/recueils/..%2Fsheets.pdf",
+    ):
+        response = local.get(path)
+        assert 400 <= response.status_code < 500, path
+        assert "root:" not in response.text and str(project) not in response.text
+    many = "&".join(f"fiche=S{i}" for i in range(10_000)).encode()
+    assert raw_status(local.app, "/selection.pdf", many) == 414
+    assert raw_status(local.app, "/selection.pdf", b"q=" + b"x" * 1_000_000) == 414
+    too_many = [("fiche", "HDF-2022-003")] * 61
+    assert local.get("/selection", params=too_many).status_code == 400
+    assert local.get("/selection.pdf", params={"fiche": "NOPE-1"}).status_code == 404
+
+
+def test_public_mode_hides_problems_and_broken_sheets(
+    public: TestClient, local: TestClient
+) -> None:
+    assert public.get("/problemes").status_code == 404
+    hidden = public.get("/fiches/HDF-2099-999")
+    assert hidden.status_code == 404
+    assert "zz-broken" not in hidden.text and "2022-13-45" not in hidden.text
+    shown = local.get("/fiches/HDF-2099-999")
+    assert shown.status_code == 404
+    assert "content/experiences/zz-broken.md" in shown.text
+    assert "2022-13-45" in local.get("/problemes").text
+
+
+def test_catalogue_json_lists_every_visible_sheet_with_its_urls(local: TestClient) -> None:
+    data = local.get("/catalogue.json").json()
+    slugs = {s["slug"] for s in data["sheets"]}
+    assert len(slugs) == 9 and "HDF-2099-999" not in slugs
+    cafe = next(s for s in data["sheets"] if s["slug"] == "HDF-2022-003")
+    assert cafe["pdf"].endswith("/fiches/HDF-2022-003.pdf")
+    assert cafe["territory"]["cite_educative"] == "Cité éducative de Roubaix"
+    assert "contact" not in cafe
+
+
+def test_collections_are_listed_and_downloaded(local: TestClient) -> None:
+    page = local.get("/recueils/essai").text
+    assert 'href="/recueils/essai.pdf"' in page
+    pdf = local.get("/recueils/essai.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert local.get("/recueils/inconnu").status_code == 404
+
+
+def test_a_sheet_not_yet_rendered_is_rendered_on_request(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "p", SOURCES[:2])
+    with TestClient(create_app(ServerOptions(root, jobs=1, queue=2))) as client:
+        response = client.get("/fiches/HDF-2022-001.pdf")
+        assert response.status_code == 200
+        assert (
+            "Classe passerelle" in PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+        )
+        assert client.app.state.site.service.runs == 1  # type: ignore[attr-defined]
+        assert client.get("/fiches/HDF-2022-001.pdf").content == response.content
+        assert client.app.state.site.service.runs == 1  # type: ignore[attr-defined]
+
+
+def test_identical_concurrent_requests_share_one_render_and_a_full_queue_says_503(
+    tmp_path: Path,
+) -> None:
+    root = copy_project(tmp_path / "p", SOURCES[:4])
+    app = create_app(ServerOptions(root, jobs=1, queue=0))
+    site = app.state.site
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        await site.service.warm(str(site.catalogue.root), site.catalogue.snapshot.stamp)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            params = [("fiche", "HDF-2022-001"), ("fiche", "HDF-2022-003")]
+            same = [client.get("/selection.pdf", params=params) for _ in range(20)]
+            answers = await asyncio.gather(*same)
+            other = [client.get(f"/fiches/{slug}.pdf") for slug in ("ARA-2022-004", "OCC-2023-005")]
+            busy = await asyncio.gather(*other)
+        return [a.status_code for a in answers], [b.status_code for b in busy]
+
+    try:
+        shared, busy = asyncio.run(scenario())
+    finally:
+        site.service.close()
+    assert shared == [200] * 20
+    assert site.service.runs == 2  # one assembly, then one of the two sheets, the other refused
+    assert sorted(busy) == [200, 503]
+
+
+def test_a_worker_killed_fails_only_its_request(tmp_path: Path) -> None:
+    import os
+    import signal
+    import threading
+
+    root = copy_project(tmp_path / "p", SOURCES[:2])
+    with TestClient(create_app(ServerOptions(root, jobs=1, queue=2))) as client:
+        service = client.app.state.site.service  # type: ignore[attr-defined]
+        (pid,) = service.pids()
+        killer = threading.Timer(0.3, os.kill, (pid, signal.SIGKILL))
+        killer.start()
+        failed = client.get("/fiches/HDF-2022-001.pdf")
+        killer.join()
+        assert failed.status_code == 500
+        assert "Traceback" not in failed.text
+        again = client.get("/fiches/HDF-2022-001.pdf")
+        assert again.status_code == 200
+
+
+def test_the_server_answers_while_a_build_replaces_the_files(
+    local: TestClient, project: Path
+) -> None:
+    source = project / "content" / SOURCES[1]
+    before = local.get("/fiches/HDF-2022-001").text
+    text = source.read_text(encoding="utf-8")
+    try:
+        source.write_text(text.replace("Classe passerelle", "Classe passerelle renouvelée", 1),
+                          encoding="utf-8")  # fmt: skip
+        import time
+
+        time.sleep(1.1)  # the catalogue looks at the files at most once a second
+        after = local.get("/fiches/HDF-2022-001").text
+    finally:
+        source.write_text(text, encoding="utf-8")
+    assert "renouvelée" not in before
+    assert "Classe passerelle renouvelée" in text_of(after)
+
+
+def test_no_diagnostic_file_or_traceback_reaches_the_public_on_a_server_error(
+    public: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quiet = TestClient(public.app, raise_server_exceptions=False)
+    from recueil.serve import pages
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("/secret/path exploded")
+
+    monkeypatch.setattr(pages, "_pages", boom)
+    response = quiet.get("/recueils/essai")
+    assert response.status_code == 500
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_editions_page_says_when_there_is_none(local: TestClient) -> None:
+    response = local.get("/editions")
+    assert response.status_code == 200
+    assert "Aucune édition n’a encore été publiée." in text_of(response.text)
+    assert local.get("/editions/2099").status_code == 404
+    assert local.get("/editions/2099/sheets/x.pdf").status_code == 404
+
+
+def test_a_published_edition_shows_its_contents_checksums_and_files(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "p", SOURCES[1:2] + SOURCES[3:4])
+    (root / "collections").mkdir()
+    (root / "collections" / "essai.yaml").write_text(COLLECTION, encoding="utf-8")
+    created = run_cli("edition", "create", "2024", "--project", root, "--date", "2024-05-02")
+    assert created.exit_code == 0, created.output
+    with TestClient(create_app(ServerOptions(root, jobs=1, queue=2))) as client:
+        listing = client.get("/editions").text
+        assert 'href="/editions/2024"' in listing
+        page = client.get("/editions/2024").text
+        manifest = client.get("/editions/2024/manifest.json").json()
+        assert manifest["version"] == "2024"
+        collection = manifest["collections"][0]
+        assert collection["sha256"] in page
+        assert 'href="/editions/2024/collections/essai.pdf"' in page
+        pdf = client.get("/editions/2024/collections/essai.pdf")
+        assert pdf.status_code == 200
+        import hashlib
+
+        assert hashlib.sha256(pdf.content).hexdigest() == collection["sha256"]
+        sums = client.get("/editions/2024/SHA256SUMS")
+        assert sums.status_code == 200 and "collections/essai.pdf" in sums.text
+        assert client.get("/editions/2024/.lock").status_code == 404
