@@ -14,6 +14,19 @@ from pathlib import Path
 
 import pytest
 
+#: a small copy of the sample that the web tests serve (themes, kinds, see-also links)
+SOURCES = [
+    "experiences/hdf-2022-003-cafe-des-parents.md",  # parentalite, see_also three others
+    "experiences/hdf-2022-001-classe-passerelle.md",
+    "experiences/ara-2022-004-mediatrices-familles-ecole.md",
+    "experiences/occ-2023-005-francais-parents.md",
+    "experiences/hdf-2022-013-fablab-mobile.md",
+    "resources/res-2022-002-podcast-mediatrices.md",
+    "syntheses/syn-2023-002-place-des-parents.md",
+    "syntheses/syn-2021-001-seminaire-cpo.md",
+    "resources/res-2022-004-article-metier-cpo.md",
+]
+
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -18,20 +18,9 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import REPO, copy_project, run_cli  # type: ignore[import-not-found]
-from servertools import chromium, running_server  # type: ignore[import-not-found]
+from servertools import SOURCES, chromium, running_server  # type: ignore[import-not-found]
 
 SHOTS = REPO / "build" / "screenshots"
-SOURCES = [
-    "experiences/hdf-2022-003-cafe-des-parents.md",
-    "experiences/hdf-2022-001-classe-passerelle.md",
-    "experiences/ara-2022-004-mediatrices-familles-ecole.md",
-    "experiences/occ-2023-005-francais-parents.md",
-    "experiences/hdf-2022-013-fablab-mobile.md",
-    "resources/res-2022-002-podcast-mediatrices.md",
-    "syntheses/syn-2023-002-place-des-parents.md",
-    "syntheses/syn-2021-001-seminaire-cpo.md",
-    "resources/res-2022-004-article-metier-cpo.md",
-]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

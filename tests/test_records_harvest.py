@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -22,18 +17,7 @@ from playwright import sync_api as playwright_api
 from sickle import Sickle
 
 from conftest import REPO, copy_project  # type: ignore[import-not-found]
-
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from servertools import CHROMIUM, CHROMIUM_FLAGS, running_server  # type: ignore[import-not-found]
 
 
 @pytest.fixture(scope="module")
@@ -44,30 +28,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ]
     copy_project(root, sources)
     shutil.copytree(REPO / "collections", root / "collections")
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "recueil.cli", "serve", "--project", str(root),
-         "--port", str(port), "--jobs", "1", "--public"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/oai?verb=Identify", timeout=2).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    pytest.fail(f"the server did not start:\n{output}")
-                time.sleep(0.2)
+    with running_server(root, "--jobs", "1", "--public") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def test_sickle_harvests_every_record_of_the_sample(server: str) -> None:

@@ -20,18 +20,8 @@ from starlette.testclient import TestClient
 
 from conftest import REPO, copy_project, run_cli  # type: ignore[import-not-found]
 from recueil.serve.app import ServerOptions, create_app
+from servertools import SOURCES  # type: ignore[import-not-found]
 
-SOURCES = [
-    "experiences/hdf-2022-003-cafe-des-parents.md",  # parentalite, see_also three others
-    "experiences/hdf-2022-001-classe-passerelle.md",
-    "experiences/ara-2022-004-mediatrices-familles-ecole.md",
-    "experiences/occ-2023-005-francais-parents.md",
-    "experiences/hdf-2022-013-fablab-mobile.md",
-    "resources/res-2022-002-podcast-mediatrices.md",
-    "syntheses/syn-2023-002-place-des-parents.md",
-    "syntheses/syn-2021-001-seminaire-cpo.md",
-    "resources/res-2022-004-article-metier-cpo.md",
-]
 COLLECTION = """\
 title: Recueil d'essai
 date: 2024-05-02
