@@ -127,10 +127,21 @@ class RenderCache:
         self.hits += 1
         return result, list(result.diagnostics), standalone
 
-    def put(self, key: str, result: RenderResult, standalone: bytes | None = None) -> None:
-        """Store a render (and its standalone PDF); the facts file is written last."""
+    def put(
+        self,
+        key: str,
+        result: RenderResult,
+        standalone: bytes | None = None,
+        page: str | None = None,
+    ) -> None:
+        """Store a render (its standalone PDF, its HTML page); the facts file is written last.
+
+        The page is what the web catalogue shows of the sheet: kept beside its render, it is
+        made once per change, by the build, not by the first visitor."""
         entry = self._entry(key)
         write_atomic(entry / "render.pdf", result.pdf)
+        if page is not None:
+            write_atomic(entry / "page.html", page.encode())
         facts: dict[str, Any] = {
             "page_count": result.page_count,
             "anchors": result.anchors,
@@ -143,6 +154,15 @@ class RenderCache:
             write_atomic(entry / "standalone.pdf", standalone)
             facts["standalone_sha256"] = hashlib.sha256(standalone).hexdigest()
         write_atomic(entry / "facts.json", json.dumps(facts, sort_keys=True).encode())
+
+    def page(self, key: str) -> str | None:
+        """The HTML page an entry was laid out from (None: no entry, or none kept)."""
+        try:
+            if not (self._entry(key) / "facts.json").is_file():
+                return None  # an entry is complete only once its facts are written
+            return (self._entry(key) / "page.html").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def dependencies(self, key: str) -> list[str] | None:
         """The files an entry's render read and those it looked for in vain (None: no entry).

@@ -36,6 +36,9 @@ from recueil.sources.themes import Theme
 
 #: the band of a sheet whose kind has no theme: no label, no pictogram, the default colour
 NO_THEME = Theme("", 0, "", "", "#3D5A80")
+#: sheets are tagged PDFs (a structure tree: headings, lists, tables, figures with their
+#: alternative text); part of the cache key, so renders made before tagging are not reused
+PDF_TAGS = True
 
 
 class SheetRenderer:
@@ -130,9 +133,9 @@ class SheetRenderer:
 
         The screen render's key has no variant part, so adding variants left every existing
         cache entry (and every screen PDF) as it was; another variant is another entry.
-        Without ``edition``, the key leaves out the edition label and PDF/A: what is left is
-        what the sheet looks like, which editions compare to find changed pages. Nothing in it
-        depends on where the project lies on disk.
+        Without ``edition``, the key leaves out the edition label, PDF/A and tagging: what is
+        left is what the sheet looks like, which editions compare to find changed pages.
+        Nothing in it depends on where the project lies on disk.
         """
         kind = self.project.kinds[sheet.kind]
         codes = [sheet.meta.get("theme"), *sheet.meta.get("secondary_themes", [])]
@@ -159,6 +162,7 @@ class SheetRenderer:
             *((f"no pictogram:{unpictured}",) if unpictured else ()),
             *((f"variant:{variant}",) if variant else ()),
             *((repr(self.edition), PDF_VARIANT) if self.edition and edition else ()),
+            *(("pdf_tags",) if PDF_TAGS and edition else ()),  # invisible: not in the look
         )
 
     def look(self, sheet: Sheet, result: RenderResult) -> str:
@@ -170,8 +174,9 @@ class SheetRenderer:
         return digest(self.key(sheet, edition=False), *files)
 
     def pdf_options(self) -> dict[str, Any]:
-        """WeasyPrint options: PDF/A for editions, WeasyPrint's defaults otherwise."""
-        return {"pdf_variant": PDF_VARIANT} if self.edition else {}
+        """WeasyPrint options: tagged (see PDF_TAGS), and PDF/A for editions."""
+        tags = {"pdf_tags": True} if PDF_TAGS else {}
+        return {"pdf_variant": PDF_VARIANT, **tags} if self.edition else tags
 
     def template_hash(self, name: str) -> str:
         """Hash of a template and of every template it extends, includes or imports."""
@@ -219,7 +224,7 @@ class SheetRenderer:
         # every key and file here stays the same. It is fetched and laid out at each build
         # (its PDF is rewritten only if its bytes changed; collections see the new render).
         if self.cache is not None and not result.remote_images and sheet.slug not in self.uncached:
-            self.cache.put(key, result, standalone)
+            self.cache.put(key, result, standalone, html)
         self.remember(sheet, result, result.diagnostics, standalone)
         return result, result.diagnostics, standalone, False
 

@@ -52,7 +52,7 @@ class Snapshot:
     sheets: Mapping[str, Sheet] = field(default_factory=dict)
     failed: Mapping[str, FailedSource] = field(default_factory=dict)
     _pdfs: dict[str, Payload] = field(default_factory=dict)
-    _html: dict[str, tuple[str, list[Diagnostic]]] = field(default_factory=dict)
+    _html: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cached_pdf(self, sheet: Sheet) -> Payload | None:
@@ -79,12 +79,16 @@ class Snapshot:
             self._pdfs[sheet.slug] = payload
         return payload
 
-    def page_html(self, sheet: Sheet) -> tuple[str, list[Diagnostic]]:
-        """The sheet's print page as HTML (the web page shows its article), and its problems."""
+    def page_html(self, sheet: Sheet) -> str:
+        """The sheet's print page as HTML (the web page shows its article): the one the build
+        kept beside the sheet's render when it is current, else made now."""
         with self._lock:
             known = self._html.get(sheet.slug)
         if known is None:
-            known = self.renderer.page(sheet)
+            cache = self.renderer.cache
+            known = cache.page(self.renderer.key(sheet)) if cache is not None else None
+            if known is None:
+                known, _ = self.renderer.page(sheet)
             with self._lock:
                 self._html[sheet.slug] = known
         return known

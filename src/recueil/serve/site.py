@@ -7,6 +7,8 @@ colours and pictograms, and no third-party asset.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -48,10 +50,26 @@ class Site:
     def __post_init__(self) -> None:
         self.files = FileHashes()
         self._env: tuple[str, jinja2.Environment] | None = None
+        self._warmed = self.catalogue.snapshot.stamp  # the lifespan warms the first one
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def snapshot(self) -> Snapshot:
-        """The current view of the project."""
-        return self.catalogue.current()
+        """The current view of the project; a new one has the render workers load it at once,
+        so that the first render asked after a change does not wait for that."""
+        snapshot = self.catalogue.current()
+        if snapshot.stamp != self._warmed:
+            self._warmed = snapshot.stamp
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing to warm for
+                task = asyncio.get_running_loop().create_task(self._warm(snapshot.stamp))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        return snapshot
+
+    async def _warm(self, stamp: str) -> None:
+        try:
+            await self.service.warm(str(self.catalogue.root), stamp)
+        except Exception:  # a worker lost while warming is replaced by the next render
+            return
 
     def env(self, snapshot: Snapshot) -> jinja2.Environment:
         """The web templates' environment (made again when the project changes)."""
@@ -94,7 +112,7 @@ class Site:
 
     def article(self, snapshot: Snapshot, sheet: Sheet) -> Markup:
         """The sheet's printed article as web HTML: links to pages, images from /medias/."""
-        html, _ = snapshot.page_html(sheet)
+        html = snapshot.page_html(sheet)
         found = _ARTICLE.search(html)
         inner = found.group(1) if found else ""
         inner = inner.replace(GOTO + "sheet-", "/fiches/")
