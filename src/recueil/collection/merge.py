@@ -254,6 +254,9 @@ def _finish_links(page: Any, names: Set[str], printable: bool) -> None:
     """
     for annotation in page.get("/Annots", []) or []:
         annotation = annotation.get_object()
+        # a tagged render's links point into its structure tree, which is not copied (pypdf
+        # drops the pages' /StructParents likewise): the collection is untagged, consistently
+        annotation.pop(NameObject("/StructParent"), None)
         if printable:
             annotation[NameObject("/F")] = NumberObject(4)  # PDF/A: annotations print
         action = annotation.get("/A")

@@ -58,6 +58,13 @@ NO_NETWORK = (
     "is not fetched: the build does not use the network (the setting remote_image_hosts "
     "lists no host)"
 )
+#: The class that says an image is purely decorative (its alt text is then empty on purpose):
+#: ``![](frise.svg){.decoratif}``. Any other image needs alternative text.
+DECORATIVE = "decoratif"
+NO_ALT = (
+    "image '{}' has no alternative text: describe it (![description](...)) or, if it is "
+    "purely decorative, say so with ![]({}){{.decoratif}}"
+)
 _IMG = re.compile(r"<img\b[^>]*>")
 _ATTRIBUTE = re.compile(r'\b([a-z-]+)="([^"]*)"')
 _LINK = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.DOTALL)
@@ -151,6 +158,8 @@ class UrlPolicy:
         self.seen_links: dict[str, int] = {}
         #: placeholder src → the image's src as written
         self.placeholders: dict[str, str] = {}
+        #: src as kept → src as written (to point at an image without alternative text)
+        self.written: dict[str, str] = {}
 
     def __call__(self, element: str, attribute: str, value: str) -> str | None:
         # nh3 asks about every attribute, even of elements it is about to remove: only the
@@ -194,6 +203,12 @@ class UrlPolicy:
         return None
 
     def src(self, value: str) -> str | None:
+        kept = self._src(value)
+        if kept is not None:
+            self.written[kept] = value
+        return kept
+
+    def _src(self, value: str) -> str | None:
         nth = self.seen.get(value, 0)
         self.seen[value] = nth + 1
         root = self.options.project_dir.resolve()
@@ -280,9 +295,27 @@ class UrlPolicy:
             self.report(needle, f"link '{value}' removed: {why} (its text stays)", nth=nth)
         if missing:
             cleaned = _LINK.sub(lambda match: _unlinked(match, missing), cleaned)
+        self.check_alternatives(cleaned)
         if self.placeholders:
             cleaned = _IMG.sub(self._placeholder, cleaned)
         return cleaned
+
+    def check_alternatives(self, cleaned: str) -> None:
+        """Warn, at its line, about every image with no alternative text that does not say it
+        is decorative (a warning fails --strict builds and editions)."""
+        seen: dict[str, int] = {}
+        for match in _IMG.finditer(cleaned):
+            attributes = dict(_ATTRIBUTE.findall(match[0]))
+            written = self.written.get(html.unescape(attributes.get("src", "")))
+            if written is None:  # refused, and said so
+                continue
+            nth = seen.get(written, 0)
+            seen[written] = nth + 1
+            if html.unescape(attributes.get("alt", "")).strip():
+                continue
+            if DECORATIVE in attributes.get("class", "").split():
+                continue
+            self.report(written, NO_ALT.format(written, written), nth=nth)
 
     def _placeholder(self, match: re.Match[str]) -> str:
         """A framed text in place of an unavailable image: 'Image indisponible : <alt>'."""

@@ -29,12 +29,20 @@ def own_contents(page: Any) -> list[Any]:
     return list(target) if isinstance(target, ArrayObject) else [raw]
 
 
-def stamp_streams(name: str) -> tuple[bytes, bytes]:
+#: The marked-content tag of a stamped page number in a tagged PDF: a pagination artifact, which
+#: assistive technology skips and which has no place in the structure tree (ISO 32000, 14.8.2.2).
+PAGINATION_ARTIFACT = "/Artifact <</Type /Pagination /Subtype /Footer>> BDC"
+
+
+def stamp_streams(name: str, artifact: bool = False) -> tuple[bytes, bytes]:
     """What goes before and after a page's content to paint the form ``name`` over it.
 
     The page's own content is wrapped in q/Q, as WeasyPrint's pages change the transformation
-    matrix without restoring it.
+    matrix without restoring it. With ``artifact``, the stamp is marked as a pagination artifact
+    (for tagged pages, whose other content is all marked).
     """
+    if artifact:
+        return b"q\n", f"\nQ\n{PAGINATION_ARTIFACT} q {name} Do Q EMC\n".encode()
     return b"q\n", f"\nQ\nq {name} Do Q\n".encode()
 
 

@@ -67,7 +67,9 @@ def finish_standalone(pdf: bytes, overlay: bytes) -> bytes:
         form = form_stream(overlay_page, update.copy(overlay_page.raw_get("/Resources"), stamps))
         resources = _editable(update, edited, "/Resources")
         _editable(update, resources, "/XObject")[NameObject(name)] = update.add(form)
-        before, after = (update.add(_stream(data)) for data in stamp_streams(name))
+        tagged = "/StructParents" in page  # WeasyPrint tagged it: the number is an artifact
+        streams = stamp_streams(name, artifact=tagged)
+        before, after = (update.add(_stream(data)) for data in streams)
         edited[NameObject("/Contents")] = ArrayObject([before, *own_contents(page), after])
         _link_sheets(update, edited)
     return update.write()
