@@ -112,14 +112,14 @@ def test_the_preview_follows_saves_breaks_and_fixes(built: Path, preview_server:
             encoding="utf-8",
         )
         img = page.locator(".preview-pages img").first
-        wait_until(lambda: img.get_attribute("src") != first, 30)
+        wait_until(lambda: img.get_attribute("src") != first, 120)
         assert page.evaluate("window.scrollY") == 400  # the author stays where they were
         pdf = urllib.request.urlopen(preview_server + "/fiches/HDF-2022-001.pdf").read()
         text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
         assert "Mot ajouté." in text
 
         source.write_text(original.replace("theme: ", "theme: [", 1), encoding="utf-8")
-        page.wait_for_selector(".preview-problems:not([hidden])", timeout=30_000)
+        page.wait_for_selector(".preview-problems:not([hidden])", timeout=120_000)
         problem = page.locator(".preview-problems li").first.inner_text()
         assert problem.startswith("content/experiences/hdf-2022-001-classe-passerelle.md:")
         assert "invalid YAML" in problem
@@ -129,7 +129,7 @@ def test_the_preview_follows_saves_breaks_and_fixes(built: Path, preview_server:
         page.screenshot(path=str(SHOTS / "apercu-erreur.png"))
 
         source.write_text(original, encoding="utf-8")
-        page.wait_for_selector(".preview-problems[hidden]", state="attached", timeout=30_000)
+        page.wait_for_selector(".preview-problems[hidden]", state="attached", timeout=120_000)
         assert "outdated" not in (page.locator(".preview-pages").get_attribute("class") or "")
         page.screenshot(path=str(SHOTS / "apercu.png"))
 
@@ -165,6 +165,6 @@ def test_a_collection_preview_shows_every_page_and_marks_the_changed_ones(
         preview = page.locator(".preview")
         version = preview.get_attribute("data-version")
         source.write_text(text.replace("## ", "## Modifié · ", 1), encoding="utf-8")
-        wait_until(lambda: preview.get_attribute("data-version") != version, 60)
+        wait_until(lambda: preview.get_attribute("data-version") != version, 180)
         changed = page.locator(".preview-pages li.changed").count()
         assert 0 < changed < count

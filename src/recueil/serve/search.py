@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,13 +143,25 @@ class SearchIndex:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = self._open()
+            self._db = self._open_waiting()
         except sqlite3.DatabaseError as exc:  # not a database: it is only a cache, start again
             if isinstance(exc, sqlite3.OperationalError):
                 raise
             for suffix in ("", "-wal", "-shm"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
             self._db = self._open()
+
+    def _open_waiting(self) -> sqlite3.Connection:
+        """Open, waiting while another connection switches the file to WAL or creates the
+        tables: SQLite answers 'database is locked' at once there, without its busy handler."""
+        deadline = time.monotonic() + BUSY_MS / 1000
+        while True:
+            try:
+                return self._open()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
