@@ -4,7 +4,9 @@ For each project size, in the same run and on the same machine: the one-pass bas
 build, a build with nothing changed, a build after editing one sheet in the middle, one sheet
 on demand from the command line, and a warm single render. Each figure is wall time, CPU time
 (all processes) and peak memory (all processes of the tree summed: RSS sampled every 20 ms, PSS
-every second). Results go to bench/RESULTS.md with the machine's description.
+every second). Results go to bench/RESULTS.md with the machine's description. Then the web
+catalogue's figures (bench/serve.py) on the largest project: `--no-serve` leaves them out,
+`--serve-only [SHEETS] [--duration S] [--reuse]` measures only them.
 """
 
 from __future__ import annotations
@@ -203,7 +205,13 @@ def machine() -> str:
 
 
 def main() -> None:
-    sizes = [int(s) for s in (sys.argv[1:] or ["80", "400", "1000"])]
+    args = sys.argv[1:]
+    if args[:1] == ["--serve-only"]:  # only the web catalogue's figures: bench/serve.py
+        import serve
+
+        serve.main(args[1:])
+        return
+    sizes = [int(s) for s in args if s != "--no-serve"] or [80, 400, 1000]
     WORK.mkdir(parents=True, exist_ok=True)
     lines = [
         "# Benchmark results",
@@ -238,6 +246,10 @@ def main() -> None:
         print("\n".join(lines[-len(rows) - 4 :]), flush=True)
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written {HERE / 'RESULTS.md'}")
+    if "--no-serve" not in args:  # the web catalogue, served from the largest project measured
+        import serve
+
+        serve.run(max(sizes), WORK / f"p{max(sizes)}", serve.DURATION, fresh=False)
 
 
 if __name__ == "__main__":
