@@ -48,7 +48,7 @@ class _Worker:
 
 def _serve(connection: Connection, task: Task, memory_mb: int, parent: int) -> None:
     """Worker loop: receive a slug, send back what rendering it gave."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     # Ctrl-C reaches the whole process group: the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_mb > 0:
@@ -205,7 +205,7 @@ def _stop(worker: _Worker) -> None:
     worker.connection.close()
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Have the kernel kill this worker if the parent dies without stopping it (SIGKILL).
 
     Waiting for the end of the pipe is not enough: a worker forked later inherits the parent's

@@ -38,8 +38,15 @@ class Outcome:
 
 
 def start_worker(memory_mb: int) -> None:
-    """Worker initializer: cap the address space a render may use, import WeasyPrint now."""
+    """Worker initializer: die with the server, cap the address space a render may use,
+    import WeasyPrint now."""
+    import os
+
     import weasyprint  # noqa: F401  (warm: the first request does not pay for the import)
+
+    from recueil.render.workers import die_with_parent
+
+    die_with_parent(os.getppid())  # a server killed must not leave its workers behind
 
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if memory_mb > 0 and hard == resource.RLIM_INFINITY:
