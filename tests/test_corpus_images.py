@@ -146,20 +146,30 @@ def test_the_build_succeeds_with_warnings(built: Built) -> None:
 
 
 def test_a_missing_image_is_a_warning_and_prints_a_placeholder(built: Built) -> None:
-    assert built.lines("IMG-MISSING") == [
-        at(
-            "IMG-MISSING",
-            0,
-            "warning",
-            f"image '../images/absente.jpg' does not exist; {PLACEHOLDER}",
-        ),
-        at(
-            "IMG-MISSING",
-            4,
-            "warning",
-            f"image '../images/sans-texte.png' does not exist; {PLACEHOLDER}",
-        ),
-    ]
+    assert sorted(built.lines("IMG-MISSING")) == sorted(
+        [
+            at(
+                "IMG-MISSING",
+                0,
+                "warning",
+                f"image '../images/absente.jpg' does not exist; {PLACEHOLDER}",
+            ),
+            at(
+                "IMG-MISSING",
+                4,
+                "warning",
+                f"image '../images/sans-texte.png' does not exist; {PLACEHOLDER}",
+            ),
+            at(  # and it has no alternative text either (issue 16)
+                "IMG-MISSING",
+                4,
+                "warning",
+                "image '../images/sans-texte.png' has no alternative text: describe it "
+                "(![description](...)) or, if it is purely decorative, say so with "
+                "![](../images/sans-texte.png){.decoratif}",
+            ),
+        ]
+    )
     text = page_text(built.pdf("IMG-MISSING"))
     assert "Image indisponible : Atelier des parents" in text
     assert "Image indisponible : sans-texte.png" in text  # no alt text: the file's name

@@ -36,7 +36,7 @@ LANDMARKS = {
     56: "  phone: 03 53 01 22 14",
     59: '  ages: "2-3"',
     83: "  - src: ../images/hdf-2022-001-passerelle.svg",
-    87: "---",
+    88: "---",
 }
 
 Limit = Callable[[float], AbstractContextManager[None]]
@@ -360,7 +360,7 @@ def test_front_matter_only(project_copy: Callable[..., Path], cli: Callable[...,
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("\n---\n") + 5], encoding="utf-8")
     expected = [
-        f"{PASSERELLE_REL}:88: error: missing required section '## {title}'"
+        f"{PASSERELLE_REL}:89: error: missing required section '## {title}'"
         for title in ("Contexte et origine", "Objectifs", "Description / déroulé")
     ]
     assert library(root, PASSERELLE) == (None, expected)

@@ -174,8 +174,16 @@ async def site_file(request: Request) -> Response:
     site = site_of(request)
     snapshot = site.snapshot()
     if request.path_params["path"] == "themes.css":
+        pictos = snapshot.project.pictograms()
         rules = "".join(
-            f".theme-{t.code} {{ --theme: {t.colour}; }}\n" for t in snapshot.project.themes
+            f".theme-{t.code} {{ --theme: {t.colour}; }}\n"
+            + (
+                f".theme-{t.code} .band .picto {{ background: var(--theme) "
+                f"url('/styles/pictos/{t.code}.svg') center / 70% no-repeat; }}\n"
+                if t.code in pictos
+                else ""
+            )
+            for t in snapshot.project.themes
         )
         body = rules.encode()
         return send(request, Payload(body, etag_of(body)), "text/css; charset=utf-8", max_age=300)

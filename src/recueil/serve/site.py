@@ -36,6 +36,7 @@ from recueil.sources.sheet import Sheet
 #: the web templates and their stylesheet
 WEB_DIR = "web"
 _ARTICLE = re.compile(r"<article\b[^>]*>(.*)</article>", re.S)
+_STYLE_ATTRIBUTE = re.compile(r"""\sstyle=(?:"[^"]*"|'[^']*')""")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -115,6 +116,9 @@ class Site:
         html = snapshot.page_html(sheet)
         found = _ARTICLE.search(html)
         inner = found.group(1) if found else ""
+        # the page's Content-Security-Policy allows no style attribute: the print template's
+        # (theme colour, band pictogram) come from the catalogue's own stylesheets instead
+        inner = _STYLE_ATTRIBUTE.sub("", inner)
         inner = inner.replace(GOTO + "sheet-", "/fiches/")
         inner = inner.replace(VIRTUAL_ROOT + "styles/", "/styles/")
         return Markup(inner.replace(VIRTUAL_ROOT, "/medias/"))
