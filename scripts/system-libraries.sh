@@ -10,6 +10,8 @@ have "libpangoft2-1.0.so.0" || missing="$missing libpangoft2-1.0-0"
 have "libharfbuzz-subset.so.0" || missing="$missing libharfbuzz-subset0"
 # the web catalogue's browser tests drive Debian's Chromium (Playwright cannot download its own)
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+# the accessibility tests read the structure text with poppler's pdfinfo
+command -v pdfinfo >/dev/null 2>&1 || missing="$missing poppler-utils"
 if [ -z "$missing" ]; then
     echo "system libraries: present"
     exit 0

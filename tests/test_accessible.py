@@ -67,7 +67,7 @@ def roles(pdf: Path) -> list[Any]:
 
 def structure_text(pdf: Path) -> str:
     if shutil.which("pdfinfo") is None:
-        pytest.skip("poppler's pdfinfo is not installed")
+        pytest.fail("poppler's pdfinfo is not installed: run `make install`", pytrace=False)
     output = subprocess.run(
         ["pdfinfo", "-struct-text", str(pdf)], capture_output=True, text=True, check=True
     ).stdout
