@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -10,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from conftest import (  # type: ignore[import-not-found]
     CLASSE_PASSERELLE,
@@ -440,3 +443,24 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_standalone_pdf_is_found_without_reading_it_and_only_while_current(
+    root: Path,
+) -> None:
+    """What the web catalogue serves: the cache's file, its recorded hash and page count."""
+    project, _ = load_project(root)
+    corpus = load_corpus(project)
+    cache = RenderCache(project.build_dir / CACHE_DIR / "renders")
+    renderer = SheetRenderer(project, corpus, cache)
+    sheet = next(s for s in corpus.sheets if s.slug == "HDF-2022-001")
+    found = cache.standalone(renderer.key(sheet))
+    assert found is not None
+    path, sha, pages = found
+    data = path.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == sha
+    assert pages == len(PdfReader(io.BytesIO(data)).pages) >= 2
+    # an image the sheet shows changes: the entry is no longer current for a new look
+    image = root / "content/images/hdf-2022-001-passerelle.svg"
+    image.write_text(image.read_text().replace("</svg>", "<circle r='1'/></svg>"))
+    assert RenderCache(cache.folder).standalone(renderer.key(sheet)) is None

@@ -9,6 +9,7 @@ give (a repository without sets, an item without formats).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from pypdf import PdfReader
 from starlette.testclient import TestClient
 
 from conftest import REPO, copy_project  # type: ignore[import-not-found]
@@ -318,3 +320,13 @@ def test_every_sheet_page_carries_its_schema_org_description(client: TestClient)
     assert {"@type": "Place", "name": "Vaulx-en-Velin"} in data["spatialCoverage"]
     assert data["encoding"]["contentUrl"] == "http://testserver/fiches/ARA-2022-004.pdf"
     assert data["encoding"]["encodingFormat"] == "application/pdf"
+    # size and pages are those of the PDF the catalogue sends (read from the render cache's
+    # records, not by opening the file): checked against the download itself
+    served = client.get("/fiches/ARA-2022-004.pdf").content  # rendered now if not built
+    page = client.get("/fiches/ARA-2022-004").text
+    start = page.index('<script type="application/ld+json">') + len(
+        '<script type="application/ld+json">'
+    )
+    data = json.loads(page[start : page.index("</script>", start)])
+    assert data["encoding"]["contentSize"] == f"{len(served)} B"
+    assert data["numberOfPages"] == len(PdfReader(io.BytesIO(served)).pages)

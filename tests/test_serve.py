@@ -313,8 +313,12 @@ def test_the_server_answers_while_a_build_replaces_the_files(
                           encoding="utf-8")  # fmt: skip
         import time
 
-        time.sleep(1.1)  # the catalogue looks at the files at most once a second
+        # the catalogue looks at the files once a second, on a thread of its own
+        deadline = time.monotonic() + 5
         after = local.get("/fiches/HDF-2022-001").text
+        while "renouvelée" not in after and time.monotonic() < deadline:
+            time.sleep(0.2)
+            after = local.get("/fiches/HDF-2022-001").text
     finally:
         source.write_text(text, encoding="utf-8")
     assert "renouvelée" not in before

@@ -155,6 +155,30 @@ class RenderCache:
             facts["standalone_sha256"] = hashlib.sha256(standalone).hexdigest()
         write_atomic(entry / "facts.json", json.dumps(facts, sort_keys=True).encode())
 
+    def standalone(self, key: str) -> tuple[Path, str, int] | None:
+        """The standalone PDF of a current entry, its recorded SHA-256 and its page count,
+        without reading it.
+
+        What the web catalogue sends: the file is served as it is, the hash is its ETag; the
+        render itself is not read or hashed again (``get`` does that for the collection, which
+        copies its pages). Current means as in ``get``: the files it read are unchanged."""
+        entry = self._entry(key)
+        try:
+            facts = json.loads((entry / "facts.json").read_text(encoding="utf-8"))
+            sha = facts.get("standalone_sha256")
+            absent = facts.get("missing")
+            if not sha or absent is None:
+                return None
+            read = facts["dependencies"].items()
+            if any(self.hashes(path) != expected for path, expected in read):
+                return None
+            if any(self.hashes(path) != MISSING for path in absent):
+                return None
+            path = entry / "standalone.pdf"
+            return (path, str(sha), int(facts["page_count"])) if path.is_file() else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
     def page(self, key: str) -> str | None:
         """The HTML page an entry was laid out from (None: no entry, or none kept)."""
         try:

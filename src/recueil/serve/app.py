@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,11 @@ def create_app(options: ServerOptions) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.warm(str(catalogue.root), catalogue.snapshot.stamp)
         stop = asyncio.Event()
+        stop_polling = threading.Event()
+        poller = threading.Thread(
+            target=catalogue.poll, args=(stop_polling,), name="recueil-poll", daemon=True
+        )
+        poller.start()
         watcher = None
         if previews is not None and options.watch:
             watcher = asyncio.create_task(watch(catalogue.watched(), on_change, stop))
@@ -114,6 +120,7 @@ def create_app(options: ServerOptions) -> Starlette:
             yield
         finally:
             stop.set()
+            stop_polling.set()
             if watcher is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(watcher, timeout=5)
