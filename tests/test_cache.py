@@ -321,6 +321,40 @@ def test_front_matter_is_parsed_once_per_content(tmp_path: Path, monkeypatch) ->
     assert [s.meta for s in third.sheets] == [s.meta for s in first.sheets]
 
 
+def test_a_long_lived_reader_validates_again_only_the_sources_that_changed(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The web catalogue and its workers reload the corpus after every save (SourceMemo)."""
+    from recueil.sources import corpus as corpus_module
+    from recueil.sources.corpus import SourceMemo
+
+    root = copy_project(tmp_path / "p", [CLASSE_PASSERELLE, GUIDE_EXCLUSIONS], images=True)
+    broken = root / "content" / "resources" / "broken.md"
+    broken.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    read: list[str] = []
+    real = corpus_module.load_sheet
+
+    def counting(project, path, parse):  # type: ignore[no-untyped-def]
+        read.append(path.name)
+        return real(project, path, parse)
+
+    monkeypatch.setattr(corpus_module, "load_sheet", counting)
+    project, _ = load_project(root)
+    memo = SourceMemo("context")
+    first = load_corpus(project, memo=memo)
+    assert len(read) == 3
+    again = load_corpus(project, memo=memo)
+    assert len(read) == 3  # nothing changed: nothing read, the broken file included
+    assert [d.format() for d in again.diagnostics] == [d.format() for d in first.diagnostics]
+    assert [f.rel for f in again.failed] == [f.rel for f in first.failed]
+    source = next(p for p in (root / "content").rglob("*.md") if p.name != "broken.md")
+    edit(source, 'title: "', 'title: "Nouveau titre, ')
+    changed = load_corpus(project, memo=memo)
+    assert read[3:] == [source.name]
+    assert any(s.title.startswith("Nouveau titre") for s in changed.sheets)
+    assert [f.rel for f in changed.failed] == [f.rel for f in first.failed]
+
+
 def test_a_picto_shared_by_two_sheets_is_a_dependency_of_both(tmp_path: Path) -> None:
     """WeasyPrint serves an image it already has from its cache, without asking the fetcher:
     the second sheet of a theme must still record the theme's picto, or editing the picto

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recueil.serve import downloads, oai, pages, preview_pages
-from recueil.serve.catalogue import Catalogue
+from recueil.serve.catalogue import Catalogue, Snapshot
 from recueil.serve.preview import PreviewHub, watch
 from recueil.serve.renders import RenderService
 from recueil.serve.site import Site
@@ -101,6 +101,7 @@ def create_app(options: ServerOptions) -> Starlette:
 
     async def on_change(paths: set[Path]) -> None:
         before, after = await asyncio.to_thread(catalogue.refresh)
+        site.warm_for(after)
         if previews is not None and after is not before:
             await previews.refresh(after)
 
@@ -109,8 +110,13 @@ def create_app(options: ServerOptions) -> Starlette:
         await service.warm(str(catalogue.root), catalogue.snapshot.stamp)
         stop = asyncio.Event()
         stop_polling = threading.Event()
+        loop = asyncio.get_running_loop()
+
+        def loaded(snapshot: Snapshot) -> None:  # on the poller's thread
+            loop.call_soon_threadsafe(site.warm_for, snapshot)
+
         poller = threading.Thread(
-            target=catalogue.poll, args=(stop_polling,), name="recueil-poll", daemon=True
+            target=catalogue.poll, args=(stop_polling, loaded), name="recueil-poll", daemon=True
         )
         poller.start()
         watcher = None

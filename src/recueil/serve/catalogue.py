@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -29,7 +29,8 @@ from recueil.render.cache import RenderCache, digest
 from recueil.render.sheet_renderer import SheetRenderer
 from recueil.serve.files import Payload, etag_of
 from recueil.serve.search import SearchIndex
-from recueil.sources.corpus import Corpus, FailedSource, load_corpus
+from recueil.sources.content_scan import SUFFIX
+from recueil.sources.corpus import Corpus, FailedSource, SourceMemo, load_corpus
 from recueil.sources.project import CACHE_DIR, Project, load_project
 from recueil.sources.sheet import Sheet
 
@@ -163,6 +164,7 @@ class Catalogue:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._polling = False
+        self._memo: SourceMemo | None = None
         self._files = self._scan_files()
         self.snapshot = self._load(self._files)
 
@@ -188,13 +190,16 @@ class Catalogue:
             self._lock.release()
         return self.snapshot
 
-    def poll(self, stop: threading.Event) -> None:
-        """Look at the files every CHECK_SECONDS until ``stop`` (run on a thread of its own)."""
+    def poll(self, stop: threading.Event, on_new: Callable[[Snapshot], None] | None = None) -> None:
+        """Look at the files every CHECK_SECONDS until ``stop`` (run on a thread of its own);
+        ``on_new(snapshot)`` is told of each new snapshot."""
         self._polling = True
         try:
             while not stop.wait(CHECK_SECONDS):
                 try:
-                    self.refresh()
+                    before, after = self.refresh()
+                    if after is not before and on_new is not None:
+                        on_new(after)
                 except Exception:  # a project being rewritten: the next look will tell
                     logger.exception("could not load the project's new state")
         finally:
@@ -216,8 +221,11 @@ class Catalogue:
         return [self.root / name for name in (*WATCHED, self._content_name())]
 
     def _load(self, files: tuple[tuple[str, int, int], ...]) -> Snapshot:
+        context = source_context(files, self._content_name())
+        if self._memo is None or self._memo.context != context:
+            self._memo = SourceMemo(context)
         project, problems = load_project(self.root)
-        corpus = load_corpus(project)
+        corpus = load_corpus(project, memo=self._memo)
         collections, found = discover_collections(project)
         cache = RenderCache(project.build_dir / CACHE_DIR / "renders")
         snapshot = Snapshot(
@@ -225,7 +233,7 @@ class Catalogue:
             corpus=corpus,
             collections=tuple(collections),
             problems=(*problems, *corpus.diagnostics, *found),
-            stamp=digest(repr(files)),
+            stamp=f"{context}-{digest(repr(files))[:32]}",
             renderer=SheetRenderer(project, corpus, cache),
             sheets=MappingProxyType({s.slug: s for s in corpus.sheets}),
             failed=MappingProxyType({f.slug: f for f in corpus.failed if f.slug}),
@@ -253,6 +261,15 @@ class Catalogue:
                 if line.startswith("content_dir:"):
                     content = line.split(":", 1)[1].strip().strip("'\"") or content
         return content
+
+
+def source_context(files: tuple[tuple[str, int, int], ...], content: str) -> str:
+    """A digest of every file but the sources: while it stays the same, a source unchanged
+    reads the same (its SourceMemo entry holds). It begins each snapshot's stamp, so that a
+    render worker told the stamp knows whether its own memo still holds."""
+    folder = content.rstrip("/") + "/"
+    others = [f for f in files if not (f[0].startswith(folder) and f[0].endswith(SUFFIX))]
+    return digest(repr(others))[:32]
 
 
 def _walk(path: Path, root: Path, found: list[tuple[str, int, int]]) -> None:

@@ -58,13 +58,18 @@ class Site:
         """The current view of the project; a new one has the render workers load it at once,
         so that the first render asked after a change does not wait for that."""
         snapshot = self.catalogue.current()
+        self.warm_for(snapshot)
+        return snapshot
+
+    def warm_for(self, snapshot: Snapshot) -> None:
+        """Have the render workers load ``snapshot`` if they have not yet (called on the event
+        loop: by a request, or by the poller as soon as it has loaded a new snapshot)."""
         if snapshot.stamp != self._warmed:
             self._warmed = snapshot.stamp
             with contextlib.suppress(RuntimeError):  # no running loop: nothing to warm for
                 task = asyncio.get_running_loop().create_task(self._warm(snapshot.stamp))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-        return snapshot
 
     async def _warm(self, stamp: str) -> None:
         try:

@@ -21,7 +21,7 @@ from recueil.core.diagnostics import Level
 from recueil.core.limits import TooSlow, deadline
 from recueil.render.cache import RenderCache
 from recueil.render.sheet_renderer import SheetRenderer
-from recueil.sources.corpus import Corpus, load_corpus
+from recueil.sources.corpus import Corpus, SourceMemo, load_corpus
 from recueil.sources.project import CACHE_DIR, Project, load_project
 
 #: the state of this worker process: (root, stamp) → loaded project
@@ -154,9 +154,15 @@ def page_image(pdf: bytes, width: int, index: int = 0) -> bytes:
 
 
 def _state(root: str, stamp: str) -> tuple[Project, Corpus, SheetRenderer]:
+    """The project as of ``stamp``; sources unchanged since the last load are not read again
+    while the rest of the project is the same (the stamp begins with that context)."""
     if _LOADED.get("key") != (root, stamp):
+        context = stamp.split("-", 1)[0]
+        memo = _LOADED.get("memo")
+        if not isinstance(memo, SourceMemo) or memo.context != context or not context:
+            memo = _LOADED["memo"] = SourceMemo(context)
         project, _ = load_project(Path(root))
-        corpus = load_corpus(project)
+        corpus = load_corpus(project, memo=memo)
         cache = RenderCache(project.build_dir / CACHE_DIR / "renders")
         _LOADED.update(
             key=(root, stamp), state=(project, corpus, SheetRenderer(project, corpus, cache))

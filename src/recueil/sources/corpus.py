@@ -65,11 +65,51 @@ class Corpus:
         return {sheet.slug: sheet for sheet in self.loaded or self.sheets}
 
 
+#: what reading one source gave: the sheet, its diagnostics, and when it failed what is left
+Reading = tuple[Sheet | None, list[Diagnostic], FailedSource | None, Sheet | None]
+
+
+class SourceMemo:
+    """What each source gave when it was last read, while the file stays as it was.
+
+    A long-lived reader of a project (the web catalogue, its render workers) loads the corpus
+    again after every change; an author saving one sheet then costs one sheet's validation,
+    not a thousand (0.9 s at 1,000 sheets). Reading a source depends on its file and on the
+    project (kinds, themes, settings, the images it names): the owner makes a new memo when
+    anything but the sources changed (``context``, a digest of those other files).
+    """
+
+    def __init__(self, context: str = "") -> None:
+        self.context = context
+        self._known: dict[Path, tuple[tuple[int, int], Reading]] = {}
+
+    def get(self, path: Path, stamp: tuple[int, int]) -> Reading | None:
+        """The reading of ``path`` if it was made from the file as it is (``stamp``)."""
+        known = self._known.get(path)
+        return known[1] if known is not None and known[0] == stamp else None
+
+    def put(self, path: Path, stamp: tuple[int, int], reading: Reading) -> None:
+        """Remember a reading; ``stamp`` is taken before reading, so a file changed while it
+        was read is read again next time."""
+        if stamp != (-1, -1):
+            self._known[path] = (stamp, reading)
+
+
+def _file_stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time of a file, (-1, -1) when it cannot be looked at."""
+    try:
+        info = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (info.st_size, info.st_mtime_ns)
+
+
 def load_corpus(
     project: Project,
     paths: Iterable[Path] | None = None,
     focus: set[Path] | None = None,
     scanned: Corpus | None = None,
+    memo: SourceMemo | None = None,
 ) -> Corpus:
     """Load and validate sources (all of them by default) and check them against each other.
 
@@ -94,13 +134,24 @@ def load_corpus(
                 stubs.add(id(stub))
                 sheets.append(stub)
                 continue
-        sheet, found = load_sheet(project, path, parse)
+        stamp = _file_stamp(path) if memo is not None else (-1, -1)
+        reading = memo.get(path, stamp) if memo is not None else None
+        if reading is None:
+            sheet, found = load_sheet(project, path, parse)
+            failure = stub = None
+            if sheet is None:
+                stub = _scan(project, path, parse)
+                failure = _failed_source(project, path, found, parse, stub)
+            reading = (sheet, found, failure, stub)
+            if memo is not None:
+                memo.put(path, stamp, reading)
+        sheet, found, failure, stub = reading
         diagnostics += found
         if sheet is not None:
             sheets.append(sheet)
         else:
-            stub = _scan(project, path, parse)
-            failures.append(_failed_source(project, path, found, parse, stub))
+            assert failure is not None
+            failures.append(failure)
             if stub is not None:
                 broken.append(stub)  # its slug and title, so that links to it are not "unknown"
     first: dict[str, Sheet] = {}
