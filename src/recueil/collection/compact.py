@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, IndirectObject, PdfObject
+from pypdf.generic import DictionaryObject, IndirectObject, PdfObject, StreamObject
 from pypdf.generic._link import DirectReferenceLink
 
 #: resource entries of a page that later stages still edit (printshop.py adds a colour space,
@@ -63,16 +63,28 @@ class Serialised(PdfObject):
     resources, shared by many pages) with the reference of the object it copied first.
     """
 
-    __slots__ = ("indirect_reference", "length", "spool", "start")
+    __slots__ = ("indirect_reference", "length", "spool", "start", "stream")
 
-    def __init__(self, spool: Spool, data: bytes, reference: IndirectObject | None):
+    def __init__(
+        self, spool: Spool, data: bytes, reference: IndirectObject | None, stream: bool = False
+    ):
         self.spool = spool
         self.start, self.length = spool.put(data)
         self.indirect_reference = reference
+        #: whether it is a stream (packing.py packs the other objects together)
+        self.stream = stream
 
     def write_to_stream(self, stream: Any, encryption_key: Any = None) -> None:
         """Write the stored bytes (the collection is never encrypted)."""
         stream.write(self.spool.get(self.start, self.length))
+
+
+class Deferred(DictionaryObject):
+    """An object of the output that is filled in only at the end, so never made bytes early.
+
+    A collection's shared fonts (sharing.py) are referenced by the first sheet that uses them
+    and written once every sheet has said which glyphs it needs.
+    """
 
 
 def settle_links(writer: PdfWriter) -> None:
@@ -113,9 +125,10 @@ def serialise_copied(writer: PdfWriter, first: int, pages: Iterable[Any], spool:
     objects = writer._objects
     for index in range(first, len(objects)):
         obj = objects[index]
-        if obj is None or index + 1 in live or isinstance(obj, Serialised):
+        if obj is None or index + 1 in live or isinstance(obj, (Serialised, Deferred)):
             continue
-        objects[index] = Serialised(spool, _bytes(obj), IndirectObject(index + 1, 0, writer))
+        reference = IndirectObject(index + 1, 0, writer)
+        objects[index] = Serialised(spool, _bytes(obj), reference, isinstance(obj, StreamObject))
 
 
 def _bytes(obj: Any) -> bytes:

@@ -10,6 +10,8 @@ many sheets were copied early.
 
 Memory stays proportional to the output (compact.py): each sheet's objects become bytes once
 its pages are copied and its links finished; pages and the resources stamping edits stay live.
+What the renders have in common (font programs, pictograms, images) is stored once
+(sharing.py), and the file is written with its small objects packed together (packing.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pypdf.generic import Fit, NameObject, NumberObject, TextStringObject
 
 from recueil.collection.compact import Spool, serialise_copied, settle_links
 from recueil.collection.frame import Frame
+from recueil.collection.packing import PackedWriter
+from recueil.collection.sharing import Sharing
 from recueil.markup.fragment import GOTO
 from recueil.render.pagecontent import form_of, stamp
 from recueil.render.weasy import RenderResult
@@ -48,7 +52,9 @@ class Merger:
         printable: bool,
         spool_folder: Path | None = None,
     ):
-        self.writer = PdfWriter()
+        self.writer = PackedWriter()  # written with object streams (packing.py)
+        #: fonts and streams the renders have in common, stored once (sharing.py)
+        self.sharing = Sharing(self.writer)
         self.spool = Spool(spool_folder)
         self.renders = renders
         self.order = list(sheets)
@@ -73,7 +79,7 @@ class Merger:
         slug = self.order[len(self.pages)]
         writer = self.writer
         # one sheet at a time: its parsed objects are freed once its pages are copied
-        reader = PdfReader(io.BytesIO(self.renders[slug].pdf))
+        reader = self.sharing.prepare(PdfReader(io.BytesIO(self.renders[slug].pdf)))
         objects_before = len(writer._objects)
         pages = [writer.add_page(page) for page in reader.pages]
         self.pages[slug] = pages
@@ -82,7 +88,7 @@ class Merger:
         settle_links(writer)
         for page in pages:
             _finish_links(page, self.sheet_anchors, self.printable)
-        writer.reset_translation(reader)
+        self.sharing.release(reader)
         serialise_copied(writer, objects_before, pages, self.spool)
         return True
 
@@ -105,7 +111,8 @@ class Merger:
             raise ValueError("the plan's sheets are not the sheets that were copied")
         writer = self.writer
         readers: list[PdfReader | None] = [
-            PdfReader(io.BytesIO(document.pdf)) for document in frame.documents
+            self.sharing.prepare(PdfReader(io.BytesIO(document.pdf)))
+            for document in frame.documents
         ]
         first_page = readers[0].pages[0] if readers[0] else None
         assert first_page is not None
@@ -119,7 +126,7 @@ class Merger:
         # frame parts left to copy from each frame document: its reader goes with the last one
         remaining = Counter(parts[s.ref][0] for s in slots if s.source == "frame")
         destinations: list[Destination] = []
-        stamps = Stamps(writer, overlay)
+        stamps = Stamps(self.sharing, overlay)
         index = 0
         for slot in slots:
             if slot.source == "sheet":
@@ -152,7 +159,7 @@ class Merger:
                     _finish_links(page, anchors, self.printable)
                 remaining[number] -= 1
                 if not remaining[number]:  # nothing more is copied from this reader
-                    writer.reset_translation(reader)
+                    self.sharing.release(reader)
                     readers[number], frame_pages[number] = None, []
                 serialise_copied(writer, objects_before, pages, self.spool)
             objects_before = len(writer._objects)
@@ -163,6 +170,7 @@ class Merger:
                     stamp(writer, page, form, f"/RecueilStamp{index + k}")
             serialise_copied(writer, objects_before, pages, self.spool)
             index += len(pages)
+        self.sharing.finish()
         _add_destinations(writer, destinations)
         return writer
 
@@ -174,8 +182,8 @@ class Stamps:
     remembers of it, are released, so that the whole overlay is never held parsed at once.
     """
 
-    def __init__(self, writer: PdfWriter, overlay: Sequence[RenderResult]):
-        self.writer = writer
+    def __init__(self, sharing: Sharing, overlay: Sequence[RenderResult]):
+        self.sharing = sharing
         self.overlay = overlay
         self.reader: PdfReader | None = None
         self.pages: list[Any] = []
@@ -185,10 +193,10 @@ class Stamps:
         """Page ``index`` of the whole overlay."""
         while self.reader is None or index >= self.first + len(self.pages):
             if self.reader is not None:
-                self.writer.reset_translation(self.reader)
+                self.sharing.release(self.reader)
                 self.first += len(self.pages)
                 self.part += 1
-            self.reader = PdfReader(io.BytesIO(self.overlay[self.part].pdf))
+            self.reader = self.sharing.prepare(PdfReader(io.BytesIO(self.overlay[self.part].pdf)))
             self.pages = list(self.reader.pages)
         return self.pages[index - self.first]
 
