@@ -92,7 +92,7 @@ class SharedFonts:
         if subset is None:
             return None
         group = self.groups.setdefault(subset.group, Group())
-        if set(subset.widths) - group.glyphs:
+        if not group.contributors or set(subset.widths) - group.glyphs:
             group.contributors.append(subset)
             group.glyphs |= set(subset.widths)
         else:

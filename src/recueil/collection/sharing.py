@@ -30,6 +30,8 @@ from recueil.collection.shared_fonts import SharedFonts
 
 #: dictionary entries never followed when looking for what resources use (they lead back up)
 _UPWARD = frozenset({"/Parent", "/P"})
+#: what ties a stream to a document's structure tree (ISO 32000-1, 14.7.4)
+_STRUCTURE = ("/StructParent", "/StructParents")
 
 
 class Sharing:
@@ -113,7 +115,7 @@ class _Walk:
             self.seen.add(value.idnum)
             target = value.get_object()
             if isinstance(target, StreamObject):
-                digest = self.digest(value)
+                digest = self.digest(value) if _shareable(target) else None
                 known = self.sharing.streams.get(digest) if digest else None
                 if known is not None:
                     self.mapped[value.idnum] = known
@@ -183,3 +185,15 @@ class _Walk:
         value.write_to_stream(buffer)
         hasher.update(buffer.getvalue() + b" ")
         return True
+
+
+def _shareable(stream: StreamObject) -> bool:
+    """Whether a stream may be drawn from the pages of several renders.
+
+    Not when it belongs to a render's structure tree (its own parent-tree entry, or marked
+    content numbered for the page drawing it): collection/structure_tree.py rebuilds the tree
+    from each render's objects, which must stay each render's own.
+    """
+    if any(key in stream for key in _STRUCTURE):
+        return False
+    return stream.get("/Subtype") != "/Form" or b"/MCID" not in stream.get_data()
