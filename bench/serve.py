@@ -43,6 +43,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
+#: `recueil serve --idle`: render workers beyond the first stop after this long without work
+IDLE_SECONDS = 20
 sys.path.insert(0, str(HERE))
 from run import RECUEIL, WORK, _tree, _tree_pss, _tree_rss, machine, measure  # noqa: E402
 from synth import make_project  # noqa: E402
@@ -492,7 +494,8 @@ def bench_serve(size: int, root: Path, duration: float, build: bool = True) -> R
         report.note("recueil's code changed during the build (other work in the tree): again")
         stamp = code_stamp()
     port = free_port()
-    command = [RECUEIL, "serve", "--project", str(root), "--port", str(port), "--jobs", "2"]
+    command = [RECUEIL, "serve", "--project", str(root), "--port", str(port), "--jobs", "2",
+               "--idle", str(IDLE_SECONDS)]  # fmt: skip
     report.note(f"loadavg before starting the server: {os.getloadavg()[0]:.2f}")
     with server(command, port, WORK / f"serve-{size}.log") as (process, ready):
         report.add("server start, until `/` answers", f"{ready:.2f} s")
@@ -724,7 +727,15 @@ def bench_serve(size: int, root: Path, duration: float, build: bool = True) -> R
         time.sleep(3.0)
         rss, pss, each = memory(process.pid)
         report.add(
-            "memory at rest at the end (server + render workers)",
+            "memory just after the load (server + render workers)",
+            f"RSS {rss:.0f} MB, PSS {pss:.0f} MB",
+            note=each,
+        )
+        time.sleep(IDLE_SECONDS + 5.0)  # at rest: the extra render workers have stopped
+        rss, pss, each = memory(process.pid)
+        report.add(
+            f"memory at rest at the end, {IDLE_SECONDS + 8:.0f} s after the load"
+            " (server + render workers)",
             f"RSS {rss:.0f} MB, PSS {pss:.0f} MB",
             "≤ 300 MB",
             rss <= 300,

@@ -371,3 +371,33 @@ def test_a_published_edition_shows_its_contents_checksums_and_files(tmp_path: Pa
         sums = client.get("/editions/2024/SHA256SUMS")
         assert sums.status_code == 200 and "collections/essai.pdf" in sums.text
         assert client.get("/editions/2024/.lock").status_code == 404
+
+
+def test_idle_workers_beyond_the_first_stop_and_start_again_on_demand(tmp_path: Path) -> None:
+    """At rest the server keeps one warm worker; the others return their memory."""
+    root = copy_project(tmp_path / "p", SOURCES[:3])
+    options = ServerOptions(root, jobs=2, queue=2, idle_seconds=3600)
+    with TestClient(create_app(options)) as client:
+        service = client.app.state.site.service  # type: ignore[attr-defined]
+        assert len(service.pids()) == 2  # both warmed at start
+        first = service.pids()[0]
+        assert service.retire_idle(0) == 1
+        assert service.pids() == [first]  # the first one stays, warm
+        assert service.retire_idle(0) == 0
+        # two renders at once: the retired worker starts again
+        import threading
+
+        answers: list[int] = []
+
+        def download(slug: str) -> None:
+            answers.append(client.get(f"/fiches/{slug}.pdf").status_code)
+
+        threads = [
+            threading.Thread(target=download, args=(s,)) for s in ("HDF-2022-001", "ARA-2022-004")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert answers == [200, 200]
+        assert first in service.pids()

@@ -45,8 +45,23 @@ from recueil.cli.common import _open, project_option
     type=click.IntRange(0, 1000),
     help="Renders that may wait for a worker; beyond, the answer is 503 with Retry-After.",
 )
+@click.option(
+    "--idle",
+    "idle_seconds",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 86400),
+    help="Seconds without a render after which render workers beyond the first stop.",
+)
 def serve(
-    project_dir: Path, host: str, port: int, public: bool, workers: int, jobs: int, queue: int
+    project_dir: Path,
+    host: str,
+    port: int,
+    public: bool,
+    workers: int,
+    jobs: int,
+    queue: int,
+    idle_seconds: int,
 ) -> None:
     """Serve the project's catalogue on the web (Ctrl-C to stop)."""
     import uvicorn
@@ -57,6 +72,7 @@ def serve(
         RECUEIL_PUBLIC="1" if public else "0",
         RECUEIL_JOBS=str(jobs),
         RECUEIL_QUEUE=str(queue),
+        RECUEIL_IDLE_SECONDS=str(idle_seconds),
     )
     mode = "public" if public else "local"
     click.echo(f"recueil: {mode} catalogue of {project.root} on http://{host}:{port}/", err=True)

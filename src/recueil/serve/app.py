@@ -53,6 +53,8 @@ class ServerOptions:
     queue: int = 8
     #: local mode: watch the project's files and update open previews on save
     watch: bool = True
+    #: render workers beyond the first stop after this many seconds without a render
+    idle_seconds: float = 60.0
 
 
 class Guard:
@@ -122,11 +124,13 @@ def create_app(options: ServerOptions) -> Starlette:
         watcher = None
         if previews is not None and options.watch:
             watcher = asyncio.create_task(watch(catalogue.watched(), on_change, stop))
+        retiring = asyncio.create_task(retire_idle_workers(service, options.idle_seconds, stop))
         try:
             yield
         finally:
             stop.set()
             stop_polling.set()
+            retiring.cancel()
             if watcher is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(watcher, timeout=5)
@@ -172,6 +176,15 @@ def create_app(options: ServerOptions) -> Starlette:
     return app
 
 
+async def retire_idle_workers(service: RenderService, idle: float, stop: asyncio.Event) -> None:
+    """Every few seconds, stop the render workers (beyond the first) idle for ``idle`` s."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=max(1.0, idle / 4))
+        if not stop.is_set():
+            service.retire_idle(idle)
+
+
 def app_from_environment() -> Starlette:
     """Factory for ``uvicorn --factory`` with several worker processes (``recueil serve``)."""
     return create_app(
@@ -180,5 +193,6 @@ def app_from_environment() -> Starlette:
             public=os.environ.get("RECUEIL_PUBLIC") == "1",
             jobs=int(os.environ.get("RECUEIL_JOBS", "2")),
             queue=int(os.environ.get("RECUEIL_QUEUE", "8")),
+            idle_seconds=float(os.environ.get("RECUEIL_IDLE_SECONDS", "60")),
         )
     )

@@ -43,6 +43,8 @@ CHECK_SECONDS = 1.0
 SEARCH_FILE = "search.sqlite"
 #: PDFs rendered on request that the render cache does not keep, remembered per snapshot
 RENDERED_KEPT = 32
+#: sheets' print pages kept per snapshot (each some 30 KB; read again from the cache beyond)
+PAGES_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class Snapshot:
                 known, _ = self.renderer.page(sheet)
             with self._lock:
                 self._html[sheet.slug] = known
+                while len(self._html) > PAGES_KEPT:
+                    self._html.pop(next(iter(self._html)))
         return known
 
     def collection(self, name: str) -> Collection | None:

@@ -33,28 +33,44 @@ class Payload:
 
 
 class FileHashes:
-    """Payloads of files on disk, re-read only when their size or modification time changes."""
+    """Payloads of files on disk, re-read only when their size or modification time changes.
 
-    def __init__(self, capacity: int = 256) -> None:
+    What is kept is bounded by bytes, not by files: a collection is tens of MB, a style sheet a
+    few KB. The files asked for most recently are kept (a selection just made is downloaded
+    again, the site's stylesheet on every page); a file larger than the whole budget is read
+    for each request."""
+
+    def __init__(self, capacity_bytes: int = 48 * 1024 * 1024) -> None:
         self._known: dict[Path, tuple[tuple[int, int], Payload]] = {}
         self._lock = threading.Lock()
-        self.capacity = capacity
+        self.capacity_bytes = capacity_bytes
+        self._held = 0
 
     def payload(self, path: Path) -> Payload:
         """The file's bytes and ETag (OSError when it cannot be read)."""
         info = path.stat()
         stamp = (info.st_size, info.st_mtime_ns)
         with self._lock:
-            known = self._known.get(path)
-            if known is not None and known[0] == stamp:
-                return known[1]
+            known = self._known.pop(path, None)
+            if known is not None:
+                if known[0] == stamp:
+                    self._known[path] = known  # most recent last
+                    return known[1]
+                self._held -= len(known[1].data)
         data = path.read_bytes()
         modified = datetime.fromtimestamp(info.st_mtime, UTC).replace(microsecond=0)
         payload = Payload(data, etag_of(data), modified)
+        if len(data) > self.capacity_bytes:
+            return payload
         with self._lock:
-            if len(self._known) >= self.capacity:
-                self._known.pop(next(iter(self._known)))
+            previous = self._known.pop(path, None)
+            if previous is not None:
+                self._held -= len(previous[1].data)
+            while self._known and self._held + len(data) > self.capacity_bytes:
+                oldest = next(iter(self._known))  # dicts keep their order: least recent first
+                self._held -= len(self._known.pop(oldest)[1].data)
             self._known[path] = (stamp, payload)
+            self._held += len(data)
         return payload
 
 

@@ -16,6 +16,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -51,6 +52,8 @@ class RenderService:
         self._free: asyncio.Queue[int] | None = None
         self._waiting = 0
         self._flights: dict[Hashable, asyncio.Future[Any]] = {}
+        self._busy: set[int] = set()
+        self._last_used: dict[int, float] = {}
         #: renders actually run (tests count them: identical requests must share one)
         self.runs = 0
 
@@ -69,12 +72,33 @@ class RenderService:
                 self._free.put_nowait(index)
         return self._free
 
-    async def warm(self, root: str, stamp: str) -> None:
-        """Start every worker and load the project in it before the first request."""
+    async def warm(self, root: str, stamp: str, every: bool = True) -> None:
+        """Load the project in the workers before the first request: every worker (at start),
+        or (``every`` False: the project changed) those running and the first one, so that a
+        worker retired while idle is not started again just to load the project."""
         loop = asyncio.get_running_loop()
+        chosen = [
+            slot for index, slot in enumerate(self._slots)
+            if every or index == 0 or _running(slot)
+        ]  # fmt: skip
         await asyncio.gather(
-            *(loop.run_in_executor(slot, tasks.warm, root, stamp) for slot in self._slots)
+            *(loop.run_in_executor(slot, tasks.call, tasks.warm, root, stamp) for slot in chosen)
         )
+
+    def retire_idle(self, idle_seconds: float) -> int:
+        """Stop the workers beyond the first that have been idle ``idle_seconds``; the number
+        stopped. At rest the server keeps one warm worker (a sheet not yet rendered still
+        answers in a fraction of a second); under load the others start again on demand."""
+        now = time.monotonic()
+        retired = 0
+        for index in range(1, self.jobs):
+            slot = self._slots[index]
+            idle = now - self._last_used.get(index, 0.0) >= idle_seconds
+            if idle and index not in self._busy and _running(slot):
+                slot.shutdown(wait=False, cancel_futures=True)
+                self._slots[index] = self._new_slot()  # its process starts at the next render
+                retired += 1
+        return retired
 
     async def run(self, key: Hashable, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` in a worker; identical ``key``s in flight share one run."""
@@ -108,15 +132,18 @@ class RenderService:
             self._waiting -= 1
         slot = self._slots[index]
         loop = asyncio.get_running_loop()
+        self._busy.add(index)
         try:
             self.runs += 1
             return await asyncio.wait_for(
-                loop.run_in_executor(slot, function, *args), timeout=self.timeout + 10
+                loop.run_in_executor(slot, tasks.call, function, *args), timeout=self.timeout + 10
             )
         except (TimeoutError, BrokenProcessPool) as exc:
             self._replace(index)
             raise WorkerLost(str(exc) or exc.__class__.__name__) from None
         finally:
+            self._busy.discard(index)
+            self._last_used[index] = time.monotonic()
             free.put_nowait(index)
 
     def _replace(self, index: int) -> None:
@@ -130,14 +157,19 @@ class RenderService:
 
     def pids(self) -> list[int]:
         """Process ids of the live workers (tests kill one)."""
-        found = []
-        for slot in self._slots:
-            for process in list(getattr(slot, "_processes", {}).values()):
-                if process.pid is not None and process.is_alive():
-                    found.append(process.pid)
-        return found
+        return [pid for slot in self._slots for pid in _pids(slot)]
 
     def close(self) -> None:
         """Stop every worker."""
         for slot in self._slots:
             slot.shutdown(wait=False, cancel_futures=True)
+
+
+def _pids(slot: ProcessPoolExecutor) -> list[int]:
+    """The live process of a slot (none before its first task or once retired)."""
+    processes = list((getattr(slot, "_processes", None) or {}).values())
+    return [p.pid for p in processes if p.pid is not None and p.is_alive()]
+
+
+def _running(slot: ProcessPoolExecutor) -> bool:
+    return bool(_pids(slot))

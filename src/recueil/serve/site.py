@@ -73,7 +73,7 @@ class Site:
 
     async def _warm(self, stamp: str) -> None:
         try:
-            await self.service.warm(str(self.catalogue.root), stamp)
+            await self.service.warm(str(self.catalogue.root), stamp, every=False)
         except Exception:  # a worker lost while warming is replaced by the next render
             return
 

@@ -8,9 +8,12 @@ project's time limit (``render_timeout``); the worker's memory is capped like th
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import io
 import resource
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -52,6 +55,30 @@ def start_worker(memory_mb: int) -> None:
     if memory_mb > 0 and hard == resource.RLIM_INFINITY:
         limit = _address_space() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def call(function: Callable[..., Any], *args: Any) -> Any:
+    """Run one task, then give the memory it freed back to the system.
+
+    A selection's assembly reads and writes many PDF objects; once freed, glibc keeps most of
+    that heap mapped, and a worker that assembled once stayed some 50 MB larger for the rest
+    of its life. Trimming costs about a millisecond; a full garbage collection (50 ms with a
+    project of 1,000 sheets loaded) is left for the assemblies, whose PDF objects hold cycles.
+    """
+    try:
+        return function(*args)
+    finally:
+        if function in (assemble_selection, assemble_declared):
+            gc.collect()
+        _trim()
+
+
+def _trim() -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to trim
+        return
+    libc.malloc_trim(0)
 
 
 def warm(root: str, stamp: str) -> bool:
