@@ -4,9 +4,10 @@ Editions are PDF/A-2u. Level 2 because it is the level archives accept most wide
 to allow what WeasyPrint writes (transparency, compressed object streams, OpenType fonts); "u"
 because every glyph must map to Unicode, so an archived collection stays searchable and its text
 can be extracted years later. PDF/A-3 differs only by allowing arbitrary embedded files, which
-recueil does not embed (and which some archiving services refuse). The accessible levels ("a",
-tagged) are not claimed: WeasyPrint can tag one document, but pypdf cannot merge structure trees,
-so the stamped page numbers and the assembled collections would break the claim.
+recueil does not embed (and which some archiving services refuse). Editions are tagged and
+identified as PDF/UA-1 too (collection/structure_tree.py rebuilds one structure tree); the
+accessible PDF/A level ("a") is not claimed yet: the edition's own check and manifest
+(edition/pdfa_check.py, edition/create.py) speak of "u" and would change with it.
 
 WeasyPrint writes a complete PDF/A document (XMP ``pdfaid``, sRGB output intent, embedded fonts,
 printable annotations). A collection is assembled by pypdf, which starts a new document: the
@@ -35,6 +36,30 @@ PDFA_PART, PDFA_CONFORMANCE = "2", "U"
 PDF_HEADER = b"%PDF-1.7"
 
 
+#: The PDF/UA-1 identification (ISO 14289-1, 5) and, as PDF/A wants for a schema that XMP does
+#: not predefine, the extension schema that declares it (ISO 19005-2, 6.6.2.3.2). Editions are
+#: tagged (their collections get one structure tree, collection/structure_tree.py).
+PDFUA_XMP = """<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">
+<pdfuaid:part>1</pdfuaid:part>
+</rdf:Description>
+<rdf:Description rdf:about=""
+ xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+ xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
+ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+<pdfaProperty:name>part</pdfaProperty:name>
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+<pdfaProperty:category>internal</pdfaProperty:category>
+<pdfaProperty:description>Part of ISO 14289 the document conforms to</pdfaProperty:description>
+</rdf:li></rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>"""
+
+
 def pdf_date(date: dt.date) -> str:
     """A date as a PDF date string at midnight UTC (no clock enters an edition)."""
     return f"D:{date:%Y%m%d}000000+00'00'"
@@ -56,7 +81,8 @@ def xmp_packet(
     producer: str,
     date: dt.date,
 ) -> bytes:
-    """XMP metadata claiming PDF/A-2u, with the same values as the information dictionary."""
+    """XMP metadata claiming PDF/A-2u and PDF/UA-1, with the same values as the information
+    dictionary."""
     creators = "".join(f"<rdf:li>{escape(a)}</rdf:li>" for a in authors)
     text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
@@ -81,6 +107,7 @@ def xmp_packet(
 <xmp:ModifyDate>{xmp_date(date)}</xmp:ModifyDate>
 <xmp:MetadataDate>{xmp_date(date)}</xmp:MetadataDate>
 </rdf:Description>
+{PDFUA_XMP}
 </rdf:RDF>
 </x:xmpmeta>
 <?xpacket end="r"?>"""

@@ -39,6 +39,12 @@ NO_THEME = Theme("", 0, "", "", "#3D5A80")
 #: sheets are tagged PDFs (a structure tree: headings, lists, tables, figures with their
 #: alternative text); part of the cache key, so renders made before tagging are not reused
 PDF_TAGS = True
+#: the variant of a sheet's screen render: tagged, and identified as PDF/UA-1 in its XMP
+#: metadata (editions are PDF/A, tagged too). The page number stamped afterwards is an artifact
+#: added by an incremental update, which leaves the metadata as it is.
+UA_VARIANT = "pdf/ua-1"
+#: changes with what tagging.py does to WeasyPrint's tree, so older tagged renders are not reused
+TAGGING_REVISION = "tags:2 furniture artifacts"
 
 
 class SheetRenderer:
@@ -162,7 +168,7 @@ class SheetRenderer:
             *((f"no pictogram:{unpictured}",) if unpictured else ()),
             *((f"variant:{variant}",) if variant else ()),
             *((repr(self.edition), PDF_VARIANT) if self.edition and edition else ()),
-            *(("pdf_tags",) if PDF_TAGS and edition else ()),  # invisible: not in the look
+            *(("pdf_tags", TAGGING_REVISION) if PDF_TAGS and edition else ()),  # not in the look
         )
 
     def look(self, sheet: Sheet, result: RenderResult) -> str:
@@ -174,9 +180,12 @@ class SheetRenderer:
         return digest(self.key(sheet, edition=False), *files)
 
     def pdf_options(self) -> dict[str, Any]:
-        """WeasyPrint options: tagged (see PDF_TAGS), and PDF/A for editions."""
-        tags = {"pdf_tags": True} if PDF_TAGS else {}
-        return {"pdf_variant": PDF_VARIANT, **tags} if self.edition else tags
+        """WeasyPrint options: PDF/UA-1 (tagged, see PDF_TAGS), and PDF/A for editions."""
+        if not PDF_TAGS:
+            return {"pdf_variant": PDF_VARIANT} if self.edition else {}
+        if self.edition:
+            return {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
+        return {"pdf_variant": UA_VARIANT}
 
     def template_hash(self, name: str) -> str:
         """Hash of a template and of every template it extends, includes or imports."""

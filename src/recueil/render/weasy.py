@@ -20,6 +20,7 @@ from recueil.core.diagnostics import Diagnostic, Level
 from recueil.core.remote_images import RemoteImages
 from recueil.markup.fragment import VIRTUAL_ROOT
 from recueil.render.fetcher import ProjectFetcher
+from recueil.render.tagging import finish_tags
 
 _WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 #: The variation selectors asking for an emoji (colour) or a text presentation of the character
@@ -136,7 +137,7 @@ def render_pdf(
         for index, page in enumerate(document.pages):
             for name in page.anchors:
                 anchors.setdefault(name, index)
-        pdf = document.write_pdf(**(options or {}))
+        pdf = document.write_pdf(finisher=finish_tags, **(options or {}))
     finally:
         _WEASYPRINT_LOGGER.removeHandler(capture)
         _WEASYPRINT_LOGGER.propagate = previous_propagate

@@ -1,0 +1,229 @@
+"""Finishing WeasyPrint's structure tree before it is written: page furniture as artifacts.
+
+WeasyPrint 70 tags a document (``pdf_tags``) but leaves two things a PDF/UA reader or validator
+objects to. The running footer (a margin box) is marked as content whose structure elements are
+kept out of the tree: assistive technology following the tree skips it, but the marked content
+belongs to nothing, where PDF/UA wants page furniture marked as an artifact. A decorative image
+(``{.decoratif}``, empty alternative text on purpose) becomes a ``Figure`` without ``/Alt``, which
+PDF/UA forbids: it is an artifact too.
+
+This runs as WeasyPrint's ``finisher``, on the document's objects before they are serialised:
+marking content as an artifact is a change of two items of a page's operator list, not a parse
+and rewrite of the finished file. An image without alternative text that is not marked
+decorative stays a Figure without ``/Alt``: recueil reports it (a warning, an error in strict
+builds and editions), and a check of the file still sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pydyf  # type: ignore[import-untyped]
+from weasyprint.formatting_structure import boxes
+
+from recueil.markup.html_policy import DECORATIVE
+from recueil.render.pdfa import PDFUA_XMP
+
+#: How furniture is marked: pagination artifacts (running footer), and images that say nothing.
+PAGINATION = pydyf.Dictionary({"Type": "/Pagination"})
+
+
+def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
+    """WeasyPrint finisher: untreed marked content and decorative figures become artifacts.
+
+    Does nothing to an untagged document.
+    """
+    if "StructTreeRoot" not in pdf.catalog:
+        return
+    tree = _Tree(pdf)
+    pages = pdf.page_references
+    decorative = _decorative_boxes(document)
+    artifacts: dict[int, dict[int, Any]] = {}  # page index → MCID → artifact properties
+    for element in list(tree.reachable_elements()):
+        if element.get("S") != "/Figure" or "Alt" in element:
+            continue
+        page = pages.index(element["Pg"])
+        if _bbox(element) not in decorative.get(page, set()):
+            continue
+        for mcid in (kid for kid in element["K"] if isinstance(kid, int)):
+            artifacts.setdefault(page, {})[mcid] = None
+        tree.detach(element)
+    for page, mcid in tree.unreached_mcids():
+        artifacts.setdefault(page, {}).setdefault(mcid, PAGINATION)
+    for page, found in artifacts.items():
+        content = tree.obj(tree.obj(pages[page])["Contents"])
+        _mark_artifacts(content, found)
+        tree.forget(page, found)
+    tree.clear_unreached()
+    _name_links(tree, document)
+    _identify_ua(pdf)
+
+
+class _Tree:
+    """The document's structure tree as pydyf objects, addressed by reference."""
+
+    def __init__(self, pdf: pydyf.PDF):
+        self.pdf = pdf
+        self.root = self.obj(pdf.catalog["StructTreeRoot"])
+        self.nums = self.obj(self.root["ParentTree"])["Nums"]
+        self.reached: set[int] = set()
+        stack = [self.obj(ref) for ref in self.root["K"]]
+        while stack:
+            element = stack.pop()
+            if element.number in self.reached:
+                continue
+            self.reached.add(element.number)
+            stack.extend(self._element_kids(element))
+
+    def obj(self, reference: bytes | str) -> Any:
+        """The object a reference ("12 0 R") names."""
+        text = reference.decode() if isinstance(reference, bytes) else reference
+        return self.pdf.objects[int(text.split()[0])]
+
+    def _element_kids(self, element: Any) -> Iterator[Any]:
+        for kid in element.get("K", ()):
+            if isinstance(kid, (bytes, str)):
+                target = self.obj(kid)
+                if target.get("Type") != "/OBJR":
+                    yield target
+
+    def reachable_elements(self) -> Iterator[Any]:
+        """Every element reached from the root, in object order (the order of creation)."""
+        return (self.pdf.objects[number] for number in sorted(self.reached))
+
+    def unreached_mcids(self) -> Iterator[tuple[int, int]]:
+        """(page index, MCID) of marked content whose element is not in the tree."""
+        for key, value in zip(self.nums[::2], self.nums[1::2], strict=True):
+            if not isinstance(value, pydyf.Array):
+                continue  # an annotation's entry
+            for mcid, reference in enumerate(value):
+                if reference != b"null" and self.obj(reference).number not in self.reached:
+                    yield key, mcid
+
+    def detach(self, element: Any) -> None:
+        """Take an element (and what it holds) out of the tree."""
+        parent = self.obj(element["P"])
+        parent["K"][:] = [kid for kid in parent["K"] if kid != element.reference]
+        stack = [element]
+        while stack:
+            current = stack.pop()
+            self.reached.discard(current.number)
+            stack.extend(self._element_kids(current))
+
+    def forget(self, page: int, mcids: dict[int, Any]) -> None:
+        """The parent tree no longer maps these MCIDs (they are artifacts now)."""
+        index = self.nums[::2].index(page)
+        mapping = self.nums[2 * index + 1]
+        for mcid in mcids:
+            mapping[mcid] = b"null"
+
+    def clear_unreached(self) -> None:
+        """Empty the structure elements left outside the tree (written as ``<<>>``): no reader
+        meets an element that claims a parent it is not a child of."""
+        for number, element in enumerate(self.pdf.objects):
+            if (
+                number not in self.reached
+                and isinstance(element, pydyf.Dictionary)
+                and element.get("Type") == "/StructElem"
+            ):
+                element.clear()
+
+
+def _mark_artifacts(stream: Any, found: dict[int, Any]) -> None:
+    """Turn ``/Tag <</MCID n>> BDC`` into an artifact's marked content in a page's stream."""
+    items = stream.stream
+    for position, item in enumerate(items):
+        if isinstance(item, pydyf.Dictionary) and item.get("MCID") in found:
+            properties = found[item["MCID"]]
+            items[position - 1] = "/Artifact"
+            items[position] = properties if properties is not None else b""
+            if properties is None:
+                items[position + 1] = b"BMC"
+
+
+def _identify_ua(pdf: pydyf.PDF) -> None:
+    """A tagged PDF/A render (an edition's sheet) says it is PDF/UA-1 as well: WeasyPrint writes
+    one variant's identification, the pdf/ua-1 variant (other sheets) writes its own."""
+    if "Metadata" not in pdf.catalog:
+        return
+    metadata = pdf.objects[int(pdf.catalog["Metadata"].split()[0])]
+    packet = b"".join(part for part in metadata.stream if isinstance(part, bytes))
+    if b"pdfuaid" in packet or b"</rdf:RDF>" not in packet:
+        return
+    claim = PDFUA_XMP.encode()
+    metadata.stream = [packet.replace(b"</rdf:RDF>", claim + b"</rdf:RDF>", 1)]
+
+
+def _name_links(tree: _Tree, document: Any) -> None:
+    """Links are Link elements, described by their text.
+
+    WeasyPrint puts the annotation of a link's last fragment under an anonymous box's
+    ``NonStruct`` when the link ends a line, and gives each annotation its target as
+    ``/Contents`` ("goto/sheet-…", "HDF-2022-003--fn-1"): a reader hears the link's words
+    instead, or its title (a footnote's way back), or "Note 1" for a footnote call.
+    """
+    for element in tree.reachable_elements():
+        if element.get("S") == "/Link":
+            continue
+        for kid in element.get("K", ()):
+            if isinstance(kid, (bytes, str)) and tree.obj(kid).get("Type") == "/OBJR":
+                element["S"] = "/Link"
+    parents: dict[Any, Any] = {}
+    for page in document.pages:
+        for box in _descendants(page._page_box):
+            annotation = getattr(box, "link_annotation", None)
+            if annotation is None or box.element is None:
+                continue
+            link = _link_element(box.element, parents, page._page_box)
+            words = " ".join("".join(link.itertext()).split())
+            title = link.attrib.get("title", "").strip()
+            if title:
+                words = title
+            elif words.isdigit():
+                words = f"Note {words}"
+            if words:
+                annotation["Contents"] = pydyf.String(words)
+
+
+def _link_element(element: Any, parents: dict[Any, Any], page_box: Any) -> Any:
+    """The ``a`` element a box belongs to (the box of a ``sup`` inside a link has a link
+    annotation of its own); ``parents`` is filled from the document's root once."""
+    if not parents:
+        html = next((b.element for b in page_box.children if b.element is not None), None)
+        for parent in html.iter() if html is not None else ():
+            for child in parent:
+                parents[child] = parent
+    current = element
+    while current is not None and current.tag != "a":
+        current = parents.get(current)
+    return element if current is None else current
+
+
+def _bbox(element: Any) -> tuple[float, ...]:
+    attributes = element.get("A") or {}
+    return tuple(round(float(v), 2) for v in attributes.get("BBox", ()))
+
+
+def _decorative_boxes(document: Any) -> dict[int, set[tuple[float, ...]]]:
+    """Page index → content boxes of the images marked decorative, as WeasyPrint writes a
+    Figure's ``/BBox`` (how a Figure is told to come from one of them)."""
+    found: dict[int, set[tuple[float, ...]]] = {}
+    for index, page in enumerate(document.pages):
+        for box in _descendants(page._page_box):
+            element = getattr(box, "element", None)
+            if not isinstance(box, boxes.ReplacedBox) or element is None:
+                continue
+            if DECORATIVE in element.attrib.get("class", "").split():
+                x, y = box.content_box_x(), box.content_box_y()
+                rect = (x, y, x + box.width, y + box.height)
+                found.setdefault(index, set()).add(tuple(round(float(v), 2) for v in rect))
+    return found
+
+
+def _descendants(box: Any) -> Iterator[Any]:
+    stack = [box]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(getattr(current, "children", ()))
