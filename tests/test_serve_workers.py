@@ -1,0 +1,94 @@
+"""Several server processes on one project (`recueil serve --workers N`).
+
+uvicorn starts N processes sharing the listening socket; each has its own snapshot and render
+workers, and they share the project's render cache, search index and the selections made on
+request. What must hold: every answer is right whichever process gives it, renders made by one
+process are the same bytes (same ETag) for the other, and an edit reaches all of them.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from conftest import copy_project  # type: ignore[import-not-found]
+from servertools import SOURCES, running_server  # type: ignore[import-not-found]
+
+
+def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+    with urllib.request.urlopen(url, timeout=60) as answer:  # a new connection each time
+        return answer.status, dict(answer.headers), answer.read()
+
+
+def server_processes(root: Path) -> list[int]:
+    """The processes answering for ``root``: children of its `recueil serve` process."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"recueil.cli" in words and b"serve" in words and str(root).encode() in words:
+            children = cmdline.with_name("task") / cmdline.parent.name / "children"
+            pids = [int(pid) for pid in children.read_text().split()]
+            # multiprocessing's resource tracker is a child too: not a server
+            tracker = [p for p in pids if b"resource_tracker" in _cmdline(p)]
+            return [pid for pid in pids if pid not in tracker]
+    return []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def test_two_server_processes_share_one_project_and_its_cache(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "p", SOURCES[:3])
+    with running_server(root, "--workers", "2", "--jobs", "1") as base:
+        assert len(server_processes(root)) == 2
+        # the same sheet, not built, asked 12 times at once: whichever process renders it,
+        # every answer is the same file
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(fetch, [f"{base}/fiches/HDF-2022-001.pdf"] * 12))
+        assert {status for status, _, _ in answers} == {200}
+        assert len({body for _, _, body in answers}) == 1
+        assert len({headers["etag"] for _, headers, _ in answers}) == 1
+        pages = PdfReader(io.BytesIO(answers[0][2])).pages
+        assert "Classe passerelle" in pages[0].extract_text()
+
+        # a selection asked of both processes at once: one file, right contents
+        query = urllib.parse.urlencode(
+            [("fiche", "HDF-2022-001"), ("fiche", "ARA-2022-004"), ("titre", "Deux fiches")]
+        )
+        with ThreadPoolExecutor(6) as pool:
+            made = list(pool.map(fetch, [f"{base}/selection.pdf?{query}"] * 6))
+        assert {status for status, _, _ in made} == {200}
+        assert len({body for _, _, body in made}) == 1
+        outline = [item.title for item in PdfReader(io.BytesIO(made[0][2])).outline
+                   if not isinstance(item, list)]  # fmt: skip
+        assert any("Classe passerelle" in title for title in outline)
+
+        # searches answered by either process
+        with ThreadPoolExecutor(6) as pool:
+            found = list(pool.map(fetch, [f"{base}/recherche?q=parents"] * 12))
+        assert {status for status, _, _ in found} == {200}
+        assert all(b"HDF-2022-003" in body or b"ARA-2022-004" in body for _, _, body in found)
+
+        # an edit reaches every process within a few seconds
+        source = root / "content" / SOURCES[1]
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace("Classe passerelle", "Classe relais", 1), encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            bodies = [fetch(f"{base}/fiches/HDF-2022-001")[2] for _ in range(8)]
+            if all(b"Classe relais" in body for body in bodies):
+                break
+            time.sleep(0.3)
+        assert all(b"Classe relais" in body for body in bodies)
