@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
-from pypdf import PdfReader
-from pypdf.generic import ContentStream
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, ContentStream, DecodedStreamObject, NameObject
 
-from conftest import copy_project, run_cli  # type: ignore[import-not-found]
+from conftest import REPO, copy_project, run_cli  # type: ignore[import-not-found]
+from recueil.render.accessibility_check import problems
+from recueil.render.accessibility_check import structure_text as read_structure
 
 CAFE = "experiences/hdf-2022-003-cafe-des-parents.md"  # HDF-2022-003: table, figure, photo
 SLUG = "HDF-2022-003"
@@ -68,11 +69,7 @@ def roles(pdf: Path) -> list[Any]:
 def structure_text(pdf: Path) -> str:
     if shutil.which("pdfinfo") is None:
         pytest.fail("poppler's pdfinfo is not installed: run `make install`", pytrace=False)
-    output = subprocess.run(
-        ["pdfinfo", "-struct-text", str(pdf)], capture_output=True, text=True, check=True
-    ).stdout
-    quoted = re.findall(r'"(.*)"', output)
-    return re.sub(r"\s+", " ", " ".join(quoted).replace("\u2019", "'"))
+    return read_structure(pdf)
 
 
 def test_a_sheet_is_tagged_in_french_and_shows_its_title(sheet: Path) -> None:
@@ -124,20 +121,24 @@ def test_the_structure_reads_in_order_without_page_numbers(sheet: Path) -> None:
     assert not re.search(r"page \d+ / \d+", text)
 
 
-def test_a_collection_of_tagged_renders_is_consistently_untagged(
+def test_an_adhoc_collection_is_tagged_with_its_sheet_as_a_section(
     built: tuple[Path, Result], tmp_path: Path
 ) -> None:
     root, _ = built
     output = tmp_path / "adhoc.pdf"
     result = run_cli("collection", "--project", root, "--slug", SLUG, "--title", "T", "-o", output)
     assert result.exit_code == 0, result.output
+    assert problems(output) == []
     reader = PdfReader(output)
-    catalog: Any = reader.trailer["/Root"]
-    assert "/StructTreeRoot" not in catalog
-    for page in reader.pages:
-        assert "/StructParents" not in page
-        for annotation in page.get("/Annots", []) or []:
-            assert "/StructParent" not in annotation.get_object()
+    document = next(elements(reader.trailer["/Root"]["/StructTreeRoot"]))  # type: ignore[index]
+    assert document["/S"] == "/Document"
+    sections = [e for e in elements(document) if e["/P"] == document]
+    sheet = [s for s in sections if any(e["/S"] == "/Art" for e in elements(s))]
+    assert len(sheet) == 1 and sheet[0]["/S"] == "/Sect"
+    numbered = [p for p in reader.pages if "/StructParents" in p]
+    assert len(numbered) == len(reader.pages)
+    text = structure_text(output)
+    assert text.find(TITLE) < text.find("Depuis 2020, un collège de Roubaix")
 
 
 # --------------------------------------------------------------------------- alternative text
@@ -183,3 +184,175 @@ def test_the_sample_has_no_image_without_alternative_text() -> None:
     check = run_cli("check", "--project", Path(__file__).resolve().parents[1])
     assert "alternative text" not in check.output
     assert check.output.rstrip().endswith("0 warning(s)"), check.output[-500:]
+
+
+# --------------------------------------------------------------- the whole sample, as a validator
+
+
+def sample_sources() -> list[str]:
+    content = REPO / "content"
+    return sorted(
+        str(path.relative_to(content))
+        for path in content.rglob("*.md")
+        if "images" not in path.parts
+    )
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole sample project built once: every sheet, every collection."""
+    root = copy_project(tmp_path_factory.mktemp("sample"), sample_sources())
+    shutil.copy2(REPO / "recueil.yaml", root / "recueil.yaml")
+    shutil.copytree(REPO / "collections", root / "collections")
+    result = run_cli("build", "--project", root, "--no-cache", "--quiet")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_every_sample_sheet_passes_the_checks(sample: Path) -> None:
+    sheets = sorted((sample / "build" / "sheets").glob("*.pdf"))
+    assert len(sheets) == len(sample_sources())
+    found = {sheet.name: problems(sheet) for sheet in sheets}
+    assert not {name: found for name, found in found.items() if found}
+
+
+def test_every_sample_sheet_reads_without_its_footer(sample: Path) -> None:
+    """Title first; the footer ("Retour d'expérience n° X", repeated on every page) and the
+    stamped page numbers are not read: the sheet's number is read once, in the band."""
+    for sheet in sorted((sample / "build" / "sheets").glob("*.pdf")):
+        text = structure_text(sheet)
+        title = str(PdfReader(sheet).metadata.title)
+        assert text.find(title.replace("\u2019", "'")[:40]) < 200, (sheet.name, text[:300])
+        assert text.count(f"n° {sheet.stem}") == 1, (sheet.name, text.count(f"n° {sheet.stem}"))
+        assert not re.search(r"page \d+ / \d+", text), sheet.name
+
+
+def test_links_are_described_by_their_words(sample: Path) -> None:
+    contents = [
+        str(annotation.get_object().get("/Contents", ""))
+        for sheet in (sample / "build" / "sheets").glob("*.pdf")
+        for page in PdfReader(sheet).pages
+        for annotation in page.get("/Annots", []) or []
+    ]
+    assert len(contents) > 40
+    assert not [c for c in contents if "recueil.invalid" in c or "--fn" in c or not c.strip()]
+    assert "Note 1" in contents and "Retour au texte" in contents
+
+
+def test_a_decorative_image_is_an_artifact(project_copy: Callable[..., Path]) -> None:
+    root, _ = _with_body(project_copy, "![](../images/hdf-2022-003-plan.svg){.decoratif}")
+    assert run_cli("build", "--project", root, "--quiet").exit_code == 0
+    pdf = root / "build" / "sheets" / f"{SLUG}.pdf"
+    figures = [e for e in roles(pdf) if e["/S"] == "/Figure"]
+    assert [str(f["/Alt"])[: len(PHOTO_ALT)] for f in figures] == [PHOTO_ALT]  # the photo only
+    assert problems(pdf) == []
+
+
+# ------------------------------------------------------------- the checks fail on a broken file
+
+
+def _broken(sheet: Path, tmp_path: Path, damage: Callable[[PdfWriter], None]) -> list[str]:
+    writer = PdfWriter(clone_from=sheet)
+    damage(writer)
+    output = tmp_path / "broken.pdf"
+    writer.write(output)
+    return problems(output)
+
+
+def test_the_checks_see_what_a_validator_sees(sheet: Path, tmp_path: Path) -> None:
+    assert problems(sheet) == []
+
+    def no_alt(writer: PdfWriter) -> None:
+        catalog: Any = writer.root_object
+        for element in elements(catalog["/StructTreeRoot"]):
+            if element["/S"] == "/Figure":
+                del element["/Alt"]
+
+    assert "a Figure without /Alt [13-004]" in _broken(sheet, tmp_path, no_alt)
+
+    def h3_for_h2(writer: PdfWriter) -> None:
+        catalog: Any = writer.root_object
+        for element in elements(catalog["/StructTreeRoot"]):
+            if element["/S"] == "/H2":
+                element[NameObject("/S")] = NameObject("/H3")
+                return
+
+    assert any("[14-003]" in p for p in _broken(sheet, tmp_path, h3_for_h2))
+
+    def unmarked_line(writer: PdfWriter) -> None:
+        page = writer.pages[0]
+        line = DecodedStreamObject()
+        line.set_data(b"0 0 m 100 100 l S")  # a stroke outside any marked content
+        contents = page["/Contents"].get_object()
+        page[NameObject("/Contents")] = ArrayObject(
+            [
+                *(contents if isinstance(contents, list) else [page.raw_get("/Contents")]),
+                writer._add_object(line),
+            ]
+        )
+
+    found = _broken(sheet, tmp_path, unmarked_line)
+    assert found == ["page 1: 'S' painted outside marked content (first of stream) [01-005]"]
+
+    def no_struct_parent(writer: PdfWriter) -> None:
+        for page in writer.pages:
+            for annotation in page.get("/Annots", []) or []:
+                del annotation.get_object()["/StructParent"]
+                return
+
+    assert any("[28-011]" in p for p in _broken(sheet, tmp_path, no_struct_parent))
+
+
+def test_an_untagged_file_fails_the_checks(built: tuple[Path, Result], tmp_path: Path) -> None:
+    root, _ = built
+    output = tmp_path / "plain.pdf"
+    writer = PdfWriter(clone_from=root / "build" / "sheets" / f"{SLUG}.pdf")
+    catalog: Any = writer.root_object
+    for key in ("/StructTreeRoot", "/MarkInfo", "/Lang"):
+        del catalog[key]
+    writer.write(output)
+    found = problems(output)
+    assert "not tagged: no /StructTreeRoot (ISO 7.1)" in found
+    assert "no /Lang on the catalog [11-001]" in found
+
+
+def test_every_sample_collection_passes_the_checks(sample: Path) -> None:
+    """The three collections and the print-shop variant of one: one structure tree each."""
+    collections = sorted((sample / "build" / "collections").glob("*.pdf"))
+    assert [c.name for c in collections] == [
+        "pack-seminaire-cpo.pdf",
+        "rencontre-nationale-2022-imprimeur.pdf",
+        "rencontre-nationale-2022.pdf",
+        "ressources-documentaires.pdf",
+    ]
+    assert {c.name: problems(c) for c in collections} == {c.name: [] for c in collections}
+
+
+def test_a_collection_reads_without_its_stamped_footers(sample: Path) -> None:
+    """The frame's pages are stamped with the collection's title and a number, the sheets'
+    with their theme: none of it is read; the title is read on the cover, the title page and
+    the colophon, and the sheets' headings sit one level under their divider's."""
+    pdf = sample / "build" / "collections" / "rencontre-nationale-2022.pdf"
+    reader = PdfReader(pdf)
+    title = str(reader.metadata.title)
+    text = structure_text(pdf)
+    assert 0 <= text.find(title) < 200  # on the cover, read first
+    assert text.count(title) == 3, text.count(title)
+    found = list(elements(reader.trailer["/Root"]["/StructTreeRoot"]))  # type: ignore[index]
+    sheets = [e for e in found if e["/S"] == "/Art"]
+    headings = {str(h["/S"]) for s in sheets for h in elements(s) if str(h["/S"])[1] == "H"}
+    assert "/H1" not in headings and "/H2" in headings
+    assert {"/TOC", "/TOCI"} <= {str(e["/S"]) for e in found}
+
+
+def test_an_edition_is_tagged_pdf_ua_throughout(sample: Path) -> None:
+    """An edition's sheets and collections (PDF/A-2u) pass the same checks, and say PDF/UA-1
+    in their XMP beside the PDF/A claim, with the extension schema PDF/A asks for."""
+    result = run_cli("edition", "create", "2023", "--project", sample, "--title", "Essai")
+    assert result.exit_code == 0, result.output
+    edition = sample / "build" / "editions" / "2023"
+    files = sorted(edition.glob("collections/*.pdf")) + sorted(edition.glob("sheets/*.pdf"))
+    assert len(files) > 3 + 30  # the collections, and the sheets an edition publishes
+    assert {f.name: problems(f) for f in files} == {f.name: [] for f in files}
+    xmp = PdfReader(files[0]).trailer["/Root"]["/Metadata"].get_data()  # type: ignore[index]
+    assert b"<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>" in xmp

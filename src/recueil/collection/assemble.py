@@ -34,6 +34,7 @@ from recueil.collection.merge import Merger
 from recueil.collection.outline import add_outline
 from recueil.collection.plan import FRONT_PARTS, Plan, label_for, make_plan, page_labels
 from recueil.collection.printshop import PrintShop, finish_for_print
+from recueil.collection.structure_tree import tag_assembled
 from recueil.core.diagnostics import Diagnostic, Level, error
 from recueil.render.cache import RenderCache, digest, versions
 from recueil.render.pdfa import PDF_VARIANT, claim_pdfa
@@ -229,14 +230,17 @@ class Assembler:
         (some 600 MB for the frame of 1,000 sheets) is returned when the worker ends instead of
         staying in this process through the merge. Meanwhile this process does ``idle`` steps.
         """
-        options = {"pdf_variant": PDF_VARIANT} if self.edition else {}
+        variant = {"pdf_variant": PDF_VARIANT} if self.edition else {}
+        # the frame is tagged (structure_tree.py); the overlay, stamped as artifacts, is not
+        options = {n: variant if n.startswith("overlay-") else {**variant, "pdf_tags": True}
+                   for n in documents}  # fmt: skip
         keys = {
             name: digest(
                 "document",
                 repr(sorted(versions().items())),
                 self.collection.source,
                 html,
-                repr(options),
+                repr(options[name]),
             )
             for name, html in documents.items()
         }
@@ -261,7 +265,7 @@ class Assembler:
                 project_dir=self.project.root,
                 style_dirs=self.project.style_dirs,
                 rel=self.collection.source,
-                options=options,
+                options=options[name],
                 shared_styles=True,
             )
             return result, [], None
@@ -365,7 +369,11 @@ class Assembler:
             finish_for_print(writer, self.print_shop)
         output = io.BytesIO()
         writer.write(output)
-        return output.getvalue()
+        parts, grouped = frame.parts(self._part_ids()), any(g.label for g in self.groups)
+        return tag_assembled(  # one structure tree from the sheets' and frame's (issue 16)
+            output.getvalue(), plan.slots, parts, self.renders, frame.documents,
+            grouped=grouped, title=self.collection.meta["title"],
+        )  # fmt: skip
 
     def _metadata(self, writer: PdfWriter, frame: PdfReader) -> None:
         meta = self.collection.meta

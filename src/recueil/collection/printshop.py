@@ -103,7 +103,8 @@ def finish_for_print(writer: PdfWriter, options: PrintShop) -> None:
         clip += f"{_n(top - bottom + 2 * b)} re W n\n"
         after = "Q\n"
         if options.crop_marks:
-            after += _crop_marks((left, bottom, right, top), options)
+            marks = _crop_marks((left, bottom, right, top), options)  # printer's marks:
+            after += f"/Artifact <</Type /Page>> BDC\n{marks}EMC\n"  # artifacts (tagged PDF)
             _colour_spaces(page)[_REGISTRATION] = colour_space
         wrap_contents(writer, page, clip.encode(), after.encode())
 

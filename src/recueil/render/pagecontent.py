@@ -77,10 +77,12 @@ def form_of(writer: PdfWriter, page: Any) -> IndirectObject:
 def stamp(writer: PdfWriter, page: Any, form: IndirectObject, name: str) -> None:
     """Paint ``form`` over the page, in the page's default coordinates (see stamp_streams).
 
-    ``name`` must be unique among pages sharing resources.
+    ``name`` must be unique among pages sharing resources. The stamp (page numbers, running
+    headers) is marked as a pagination artifact: collections are tagged (structure_tree.py),
+    and in an untagged page the marking is harmless.
     """
     resources = page["/Resources"].get_object()
     if "/XObject" not in resources:
         resources[NameObject("/XObject")] = DictionaryObject()
     resources["/XObject"].get_object()[NameObject(name)] = form
-    wrap_contents(writer, page, *stamp_streams(name))
+    wrap_contents(writer, page, *stamp_streams(name, artifact=True))
