@@ -28,6 +28,10 @@ MONTHS = (
 NBSP, NNBSP = "\u00a0", "\u202f"
 
 
+#: distinct strings typeset once per environment; beyond, the memo starts again (bounded memory)
+MEMO_SIZE = 50_000
+
+
 def make_environment(
     template_dirs: tuple[Path, ...], language: str, typography: TypographyOptions
 ) -> jinja2.Environment:
@@ -48,6 +52,8 @@ def make_environment(
         # frame is rendered at least twice: typeset each distinct string once
         text = str(value)
         if text not in known:
+            if len(known) >= MEMO_SIZE:  # a long-lived server sees every visitor's query
+                known.clear()
             known[text] = typeset_markup(text, typography) if french else escape(text)
         return known[text]
 
@@ -61,6 +67,8 @@ def make_environment(
             return value
         text = str(value)
         if text not in plain:
+            if len(plain) >= MEMO_SIZE:
+                plain.clear()
             plain[text] = escape(typeset_text(text, typography))
         return plain[text]
 

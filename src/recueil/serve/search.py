@@ -6,11 +6,10 @@ follows the sources: ``update`` re-indexes only the sheets whose source changed 
 mode with a busy timeout, so two processes may update it at once (the second waits, then finds
 little left to do) while searches keep reading the last committed state.
 
-A search treats its query as plain words (never as FTS5 syntax: quotes, ``*``, ``NEAR``, ``-``
-and parentheses are mere separators), at most 500 characters and 20 words, all of which a sheet
-must contain, as stems (search_text.py): accents, case and inflection do not matter. Hits are
-ranked by bm25 with the title and keywords weighing most; an empty query lists every sheet,
-newest first. Facets combine with the query and with each other: values of one facet widen the
+A query is plain words (never FTS5 syntax), at most 500 characters and 20 words, all of which
+a sheet must contain as stems (search_text.py): accents, case and inflection do not matter.
+Hits are ranked by bm25, title and keywords first; an empty query lists every sheet, newest
+first. Facets combine with the query and with each other: values of one facet widen the
 selection (OR), facets narrow it (AND); the counts of a facet are those of the other filters
 (the usual "disjunctive" counts), so its other values say how many sheets they would add.
 """
@@ -30,6 +29,7 @@ from types import TracebackType
 from markupsafe import Markup
 
 from recueil.serve.search_text import (
+    SNIPPETS,
     Document,
     cut,
     document,
@@ -195,8 +195,6 @@ class SearchIndex:
     ) -> None:
         self.close()
 
-    # ------------------------------------------------------------------------- updating
-
     def update(self, sheets: Sequence[Sheet]) -> int:
         """Make the index hold exactly ``sheets``; returns how many were (re)indexed.
 
@@ -345,7 +343,7 @@ class SearchIndex:
         where, where_params = _where(chosen, "m.doc")
         rows = self._db.execute(
             f"WITH m AS MATERIALIZED ({base})"
-            " SELECT d.id, d.slug, d.title, d.kind, d.theme, d.date, m.rank"
+            " SELECT d.id, d.slug, d.title, d.kind, d.theme, d.date, m.rank, d.source_hash"
             f" FROM m JOIN docs AS d ON d.id = m.doc WHERE {where}"
             " ORDER BY m.rank, d.date DESC, d.sort_title, d.slug LIMIT ? OFFSET ?",
             [*params, *where_params, limit, offset],
@@ -359,10 +357,12 @@ class SearchIndex:
             else "SELECT coalesce(nullif(t.summary, ''), substr(t.body, 1, 2000)), ''"
             " FROM texts AS t"
         )
-        for doc, slug, title, kind, theme, date, rank in rows:
-            row = self._db.execute(f"{texts} WHERE t.id = ?", (doc,)).fetchone() or ("", "")
-            pairs = [(row[i], row[i + 1]) for i in range(0, len(row), 2)]
-            shown = snippet(pairs, wanted)
+        for doc, slug, title, kind, theme, date, rank, source in rows:
+            shown = SNIPPETS.get(key := (slug, source, wanted))
+            if shown is None:
+                row = self._db.execute(f"{texts} WHERE t.id = ?", (doc,)).fetchone() or ("", "")
+                pairs = [(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+                shown = SNIPPETS.put(key, snippet(pairs, wanted))
             hits.append(Hit(slug, title, kind, theme, date, shown, -float(rank) or 0.0))
         return tuple(hits)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -327,3 +328,29 @@ def _render(
     if stop < len(text):
         pieces.append(" …")
     return Markup("".join(pieces))
+
+
+class SnippetMemo:
+    """Snippets already made, by (slug, source hash, stems wanted): a snippet depends on
+    nothing else, and building one reads the sheet's whole text (half of a search's time);
+    visitors ask for the same words again and again, with other facets or another page."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._known: dict[tuple[str, str, frozenset[str]], Markup] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, frozenset[str]]) -> Markup | None:
+        with self._lock:
+            return self._known.get(key)
+
+    def put(self, key: tuple[str, str, frozenset[str]], shown: Markup) -> Markup:
+        with self._lock:
+            if len(self._known) >= self.size:
+                self._known.pop(next(iter(self._known)))
+            self._known[key] = shown
+        return shown
+
+
+#: the snippets of this process (a few MB at most)
+SNIPPETS = SnippetMemo(20_000)
