@@ -384,20 +384,30 @@ def test_idle_workers_beyond_the_first_stop_and_start_again_on_demand(tmp_path: 
         assert service.retire_idle(0) == 1
         assert service.pids() == [first]  # the first one stays, warm
         assert service.retire_idle(0) == 0
-        # two renders at once: the retired worker starts again
-        import threading
+        # one render goes to the warm worker: the retired one is not started for it
+        assert client.get("/fiches/HDF-2022-001.pdf?une").status_code == 200
+        assert service.pids() == [first]
 
-        answers: list[int] = []
 
-        def download(slug: str) -> None:
-            answers.append(client.get(f"/fiches/{slug}.pdf").status_code)
+def test_a_retired_worker_starts_again_when_every_running_one_is_busy() -> None:
+    import asyncio
+    import time
 
-        threads = [
-            threading.Thread(target=download, args=(s,)) for s in ("HDF-2022-001", "ARA-2022-004")
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert answers == [200, 200]
-        assert first in service.pids()
+    from recueil.serve.renders import RenderService
+
+    async def scenario() -> list[int]:
+        service = RenderService(jobs=2, queue=2, timeout=60, memory_mb=0)
+        try:
+            await asyncio.gather(*(service.run(k, time.sleep, 0.3) for k in "ab"))
+            counts = [len(service.pids())]
+            service.retire_idle(0)
+            counts.append(len(service.pids()))
+            await service.run("c", time.sleep, 0.01)  # the running worker is enough
+            counts.append(len(service.pids()))
+            await asyncio.gather(*(service.run(k, time.sleep, 0.3) for k in "de"))
+            counts.append(len(service.pids()))
+            return counts
+        finally:
+            service.close()
+
+    assert asyncio.run(scenario()) == [2, 1, 1, 2]

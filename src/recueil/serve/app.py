@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from recueil.serve import downloads, oai, pages, preview_pages
+from recueil.serve import downloads, oai, pages, preview_pages, tasks
 from recueil.serve.catalogue import Catalogue, Snapshot
 from recueil.serve.preview import PreviewHub, watch
 from recueil.serve.renders import RenderService
@@ -177,12 +177,13 @@ def create_app(options: ServerOptions) -> Starlette:
 
 
 async def retire_idle_workers(service: RenderService, idle: float, stop: asyncio.Event) -> None:
-    """Every few seconds, stop the render workers (beyond the first) idle for ``idle`` s."""
+    """Every few seconds, stop the render workers (beyond the first) idle for ``idle`` s; when
+    some were, the server is at rest too: it gives back the memory a busy period left free."""
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=max(1.0, idle / 4))
-        if not stop.is_set():
-            service.retire_idle(idle)
+        if not stop.is_set() and service.retire_idle(idle):
+            await asyncio.to_thread(tasks.give_back_memory, True)
 
 
 def app_from_environment() -> Starlette:

@@ -40,7 +40,7 @@ class FileHashes:
     again, the site's stylesheet on every page); a file larger than the whole budget is read
     for each request."""
 
-    def __init__(self, capacity_bytes: int = 48 * 1024 * 1024) -> None:
+    def __init__(self, capacity_bytes: int = 16 * 1024 * 1024) -> None:
         self._known: dict[Path, tuple[tuple[int, int], Payload]] = {}
         self._lock = threading.Lock()
         self.capacity_bytes = capacity_bytes

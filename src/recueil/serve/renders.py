@@ -49,7 +49,7 @@ class RenderService:
         self.memory_mb = memory_mb
         self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
         self._slots: list[ProcessPoolExecutor] = [self._new_slot() for _ in range(self.jobs)]
-        self._free: asyncio.Queue[int] | None = None
+        self._free: asyncio.Semaphore | None = None
         self._waiting = 0
         self._flights: dict[Hashable, asyncio.Future[Any]] = {}
         self._busy: set[int] = set()
@@ -65,12 +65,18 @@ class RenderService:
             initargs=(self.memory_mb,),
         )
 
-    def _queue(self) -> asyncio.Queue[int]:
+    def _slots_free(self) -> asyncio.Semaphore:
         if self._free is None:
-            self._free = asyncio.Queue()
-            for index in range(self.jobs):
-                self._free.put_nowait(index)
+            self._free = asyncio.Semaphore(self.jobs)
         return self._free
+
+    def _take_slot(self) -> int:
+        """A free slot, one whose worker is running first: a worker retired while idle starts
+        only when every running one is busy (starting one takes a second or more)."""
+        idle = [i for i in range(self.jobs) if i not in self._busy]
+        index = next((i for i in idle if _running(self._slots[i])), idle[0])
+        self._busy.add(index)
+        return index
 
     async def warm(self, root: str, stamp: str, every: bool = True) -> None:
         """Load the project in the workers before the first request: every worker (at start),
@@ -105,8 +111,8 @@ class RenderService:
         flight = self._flights.get(key)
         if flight is not None:
             return await asyncio.shield(flight)
-        free = self._queue()
-        if free.empty() and self._waiting >= self.queue_limit:
+        free = self._slots_free()
+        if free.locked() and self._waiting >= self.queue_limit:
             raise Busy(retry_after=max(1, int(self.timeout // 4) or 1))
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._flights[key] = future
@@ -124,15 +130,15 @@ class RenderService:
             self._flights.pop(key, None)
 
     async def _run_in_slot(self, function: Callable[..., T], *args: Any) -> T:
-        free = self._queue()
+        free = self._slots_free()
         self._waiting += 1
         try:
-            index = await free.get()
+            await free.acquire()
         finally:
             self._waiting -= 1
+        index = self._take_slot()
         slot = self._slots[index]
         loop = asyncio.get_running_loop()
-        self._busy.add(index)
         try:
             self.runs += 1
             return await asyncio.wait_for(
@@ -144,7 +150,7 @@ class RenderService:
         finally:
             self._busy.discard(index)
             self._last_used[index] = time.monotonic()
-            free.put_nowait(index)
+            free.release()
 
     def _replace(self, index: int) -> None:
         """Kill what is left of a slot's worker and start a new one in its place."""

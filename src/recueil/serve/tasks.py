@@ -68,12 +68,14 @@ def call(function: Callable[..., Any], *args: Any) -> Any:
     try:
         return function(*args)
     finally:
-        if function in (assemble_selection, assemble_declared):
-            gc.collect()
-        _trim()
+        give_back_memory(collect=function in (assemble_selection, assemble_declared))
 
 
-def _trim() -> None:
+def give_back_memory(collect: bool) -> None:
+    """Collect garbage cycles (``collect``), then return the heap's free pages to the system
+    (glibc's malloc_trim; nothing elsewhere)."""
+    if collect:
+        gc.collect()
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc: nothing to trim
