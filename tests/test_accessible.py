@@ -93,6 +93,17 @@ def test_its_structure_has_headings_lists_tables_and_described_figures(sheet: Pa
     assert any(alt.startswith(PHOTO_ALT) for alt in alts)  # the photo's alt, not its caption
 
 
+def test_the_identity_card_reads_as_terms_and_their_definitions(sheet: Path) -> None:
+    """Each label of the card is the Lbl of an item whose LBody is its value (WeasyPrint made
+    every dt and dd an item of its own)."""
+    items = [e for e in roles(sheet) if e["/S"] == "/LI"]
+    shapes = [[str(k["/S"]) for k in elements(item) if k["/P"] == item] for item in items]
+    assert shapes.count(["/Lbl", "/LBody"]) >= 8  # territoire, porteur, public, budget...
+    assert ["/LBody"] not in shapes  # no label or value is an item of its own
+    text = structure_text(sheet)
+    assert text.find("TERRITOIRE") < text.find("Cité éducative de Roubaix") < text.find("PORTEUR")
+
+
 def test_the_stamped_page_number_is_a_pagination_artifact(sheet: Path) -> None:
     reader = PdfReader(sheet)
     for page in reader.pages:

@@ -49,6 +49,7 @@ def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
         for mcid in (kid for kid in element["K"] if isinstance(kid, int)):
             artifacts.setdefault(page, {})[mcid] = None
         tree.detach(element)
+    _definition_lists(tree, document, pages)
     for page, mcid in tree.unreached_mcids():
         artifacts.setdefault(page, {}).setdefault(mcid, PAGINATION)
     for page, found in artifacts.items():
@@ -140,6 +141,77 @@ def _mark_artifacts(stream: Any, found: dict[int, Any]) -> None:
             items[position] = properties if properties is not None else b""
             if properties is None:
                 items[position + 1] = b"BMC"
+
+
+def _definition_lists(tree: _Tree, document: Any, pages: tuple[bytes, ...]) -> None:
+    """A definition list reads as terms and their definitions: ``LI`` (``Lbl`` the term,
+    ``LBody`` its definitions), not every term and definition an item of its own.
+
+    WeasyPrint makes each ``dt`` and ``dd`` an ``LI`` holding one ``LBody``, the shape it gives
+    an item without a bullet too. The lists of that shape are matched, page by page and in
+    the order WeasyPrint creates them (the box tree's, depth first), with the lists of the
+    page's boxes that make it; a list is restructured only when it is a ``dl`` whose items
+    match one for one, else it is left as WeasyPrint wrote it.
+    """
+    made: dict[int, list[tuple[Any, list[Any]]]] = {}
+    for element in tree.reachable_elements():
+        if element.get("S") != "/L" or "Pg" not in element:
+            continue
+        items = [tree.obj(kid) for kid in element["K"] if isinstance(kid, (bytes, str))]
+        if items and all(
+            item.get("S") == "/LI"
+            and len(item["K"]) == 1
+            and not isinstance(item["K"][0], int)
+            and tree.obj(item["K"][0]).get("S") == "/LBody"
+            for item in items
+        ):
+            made.setdefault(pages.index(element["Pg"]), []).append((element, items))
+    for index, page in enumerate(document.pages):
+        lists = list(_plain_lists(page._page_box))
+        found = made.get(index, [])
+        if len(lists) != len(found):
+            continue
+        for kinds, (element, items) in zip(lists, found, strict=True):
+            if kinds and len(kinds) == len(items) and kinds[0] == "dt":
+                _pair_terms(tree, element, items, kinds)
+
+
+def _plain_lists(box: Any) -> Iterator[list[str]]:
+    """In WeasyPrint's order, the lists of a page that it tags as items of one ``LBody``: a
+    ``dl`` (its items' tags) and a list whose items have no bullet (no tags: not to change)."""
+    box = getattr(box, "_box", box)  # an absolutely placed box
+    tag = getattr(box, "element_tag", None) if getattr(box, "element", None) is not None else None
+    children = list(getattr(box, "children", ()))
+    if tag == "dl":
+        kinds = [c.element_tag for c in children if c.element is not None]
+        if kinds and set(kinds) <= {"dt", "dd"}:
+            yield kinds
+    elif tag in ("ul", "ol"):
+        items = [c for c in children if c.element is not None and c.element_tag == "li"]
+        if items and all(
+            "list-item" not in c.style["display"] or c.style["list_style_type"] == "none"
+            for c in items
+        ):
+            yield []
+    for child in children:
+        yield from _plain_lists(child)
+
+
+def _pair_terms(tree: _Tree, element: Any, items: list[Any], kinds: list[str]) -> None:
+    """Each term's ``LI`` gets its definitions' bodies; their own ``LI`` go."""
+    kept: list[Any] = []
+    term: Any = None
+    for item, kind in zip(items, kinds, strict=True):
+        body = tree.obj(item["K"][0])
+        if kind == "dt":
+            body["S"] = "/Lbl"
+            term = item
+            kept.append(item)
+        else:
+            body["P"] = term.reference
+            term["K"].append(body.reference)
+            tree.reached.discard(item.number)
+    element["K"][:] = [item.reference for item in kept]
 
 
 def _identify_ua(pdf: pydyf.PDF) -> None:
