@@ -39,6 +39,7 @@ from recueil.core.diagnostics import Diagnostic, Level, error
 from recueil.render.cache import RenderCache, digest, versions
 from recueil.render.pdfa import PDF_VARIANT, claim_pdfa
 from recueil.render.print_styles import with_print_styles
+from recueil.render.tagging import TAGGING_REVISION
 from recueil.render.template import (
     make_environment,
     render_page,
@@ -241,6 +242,7 @@ class Assembler:
                 self.collection.source,
                 html,
                 repr(options[name]),
+                TAGGING_REVISION,
             )
             for name, html in documents.items()
         }

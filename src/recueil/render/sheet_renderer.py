@@ -21,6 +21,7 @@ from recueil.render.cache import FileHashes, RenderCache, digest, versions
 from recueil.render.pdfa import PDF_VARIANT
 from recueil.render.print_styles import VARIANT, with_print_styles
 from recueil.render.standalone import finish_standalone, render_page_numbers
+from recueil.render.tagging import TAGGING_REVISION
 from recueil.render.template import (
     make_environment,
     render_page,
@@ -43,8 +44,6 @@ PDF_TAGS = True
 #: metadata (editions are PDF/A, tagged too). The page number stamped afterwards is an artifact
 #: added by an incremental update, which leaves the metadata as it is.
 UA_VARIANT = "pdf/ua-1"
-#: changes with what tagging.py does to WeasyPrint's tree, so older tagged renders are not reused
-TAGGING_REVISION = "tags:2 furniture artifacts"
 
 
 class SheetRenderer:

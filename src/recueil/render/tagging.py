@@ -25,6 +25,9 @@ from weasyprint.formatting_structure import boxes
 from recueil.markup.html_policy import DECORATIVE
 from recueil.render.pdfa import PDFUA_XMP
 
+#: Changes with what this module does to WeasyPrint's tree: part of the cache keys of tagged
+#: renders (sheets, frames), so that renders finished otherwise are not reused.
+TAGGING_REVISION = "tags:3 furniture artifacts, definition lists, link descriptions"
 #: How furniture is marked: pagination artifacts (running footer), and images that say nothing.
 PAGINATION = pydyf.Dictionary({"Type": "/Pagination"})
 
