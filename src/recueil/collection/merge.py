@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 from pypdf.generic import Fit, NameObject, NumberObject, TextStringObject
 
 from recueil.collection.compact import Spool, serialise_copied, settle_links
@@ -30,6 +30,7 @@ from recueil.collection.frame import Frame
 from recueil.collection.packing import PackedWriter
 from recueil.collection.sharing import Sharing
 from recueil.markup.fragment import GOTO
+from recueil.render.increment import LazyReader as PdfReader  # parses only what is copied
 from recueil.render.pagecontent import form_of, stamp
 from recueil.render.weasy import RenderResult
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import Any
+from typing import Any, TypeVar
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from recueil.collection.shared_fonts import SharedFonts
 
+_Reader = TypeVar("_Reader", bound=PdfReader)
 #: dictionary entries never followed when looking for what resources use (they lead back up)
 _UPWARD = frozenset({"/Parent", "/P"})
 #: what ties a stream to a document's structure tree (ISO 32000-1, 14.7.4)
@@ -45,7 +46,7 @@ class Sharing:
         #: for each reader being copied: its streams not seen before, by object number
         self.pending: dict[int, dict[int, bytes]] = {}
 
-    def prepare(self, reader: PdfReader) -> PdfReader:
+    def prepare(self, reader: _Reader) -> _Reader:
         """``reader``, whose pages now copy into the writer with shared fonts and streams."""
         translated = self.writer._id_translated.setdefault(id(reader), {"PreventGC": reader})
         walk = _Walk(self, reader)
