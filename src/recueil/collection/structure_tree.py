@@ -121,7 +121,7 @@ def tag_collection(
     for run in runs:
         builder.add_run(run)
     builder.finish(title)
-    return update.write()
+    return update.write(packed=True)
 
 
 class _Builder:
@@ -219,7 +219,7 @@ class _Builder:
             self.copies[reference.idnum] = new
         element = DictionaryObject()
         for key, value in dict.items(source):
-            if key in ("/P", "/K", "/Pg", "/ID", "/A"):
+            if key in ("/P", "/K", "/Pg", "/ID", "/A", "/Type"):  # /Type is optional
                 continue
             element[NameObject(key)] = self.update.copy(value, self.source)
         element[NameObject("/P")] = parent
@@ -237,6 +237,8 @@ class _Builder:
         element[NameObject("/K")] = ArrayObject(
             NumberObject(k) if isinstance(k, int) else k for k in kids if k is not None
         )
+        if not any(isinstance(k, int) for k in kids):
+            element.pop(NameObject("/Pg"), None)  # needed only by its own MCIDs
         self.update.objects[new.idnum] = element
         return new
 

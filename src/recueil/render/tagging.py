@@ -27,7 +27,7 @@ from recueil.render.pdfa import PDFUA_XMP
 
 #: Changes with what this module does to WeasyPrint's tree: part of the cache keys of tagged
 #: renders (sheets, frames), so that renders finished otherwise are not reused.
-TAGGING_REVISION = "tags:3 furniture artifacts, definition lists, link descriptions"
+TAGGING_REVISION = "tags:4 furniture artifacts, definition lists, link descriptions, no line spans"
 #: How furniture is marked: pagination artifacts (running footer), and images that say nothing.
 PAGINATION = pydyf.Dictionary({"Type": "/Pagination"})
 
@@ -55,6 +55,7 @@ def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
     _definition_lists(tree, document, pages)
     for page, mcid in tree.unreached_mcids():
         artifacts.setdefault(page, {}).setdefault(mcid, PAGINATION)
+    _flatten_spans(tree, pages)
     for page, found in artifacts.items():
         content = tree.obj(tree.obj(pages[page])["Contents"])
         _mark_artifacts(content, found)
@@ -115,6 +116,10 @@ class _Tree:
             self.reached.discard(current.number)
             stack.extend(self._element_kids(current))
 
+    def point(self, page: int, mcid: int, reference: bytes) -> None:
+        """The parent tree maps this MCID of the page to another element."""
+        self.nums[2 * self.nums[::2].index(page) + 1][mcid] = reference
+
     def forget(self, page: int, mcids: dict[int, Any]) -> None:
         """The parent tree no longer maps these MCIDs (they are artifacts now)."""
         index = self.nums[::2].index(page)
@@ -144,6 +149,40 @@ def _mark_artifacts(stream: Any, found: dict[int, Any]) -> None:
             items[position] = properties if properties is not None else b""
             if properties is None:
                 items[position + 1] = b"BMC"
+
+
+def _flatten_spans(tree: _Tree, pages: tuple[bytes, ...]) -> None:
+    """The text of an element is its own marked content, not a ``Span`` per line.
+
+    WeasyPrint wraps each line of text in a ``Span`` element holding one MCID and nothing
+    else: more than half of a sheet's elements, which say nothing a reader uses, and which a
+    collection copies one by one (structure_tree.py). The MCID goes to the parent instead,
+    and the parent tree says so; an HTML ``span`` (which holds elements) stays.
+    """
+    for element in list(tree.reachable_elements()):
+        kids = element.get("K")
+        if not kids or element.get("S") == "/Span":
+            continue
+        changed = False
+        for position, kid in enumerate(kids):
+            if isinstance(kid, int):
+                continue
+            span = tree.obj(kid)
+            if (
+                span.get("S") != "/Span"
+                or set(span) != {"Type", "S", "K", "Pg", "P"}
+                or len(span["K"]) != 1
+                or not isinstance(span["K"][0], int)
+                or span["Pg"] != element.get("Pg")
+            ):
+                continue
+            mcid = span["K"][0]
+            kids[position] = mcid
+            tree.point(pages.index(span["Pg"]), mcid, element.reference)
+            tree.reached.discard(span.number)
+            changed = True
+        if changed:
+            element["K"] = pydyf.Array(kids)
 
 
 def _definition_lists(tree: _Tree, document: Any, pages: tuple[bytes, ...]) -> None:
