@@ -184,6 +184,9 @@ def test_selection_is_kept_in_the_url_and_the_browser_and_downloads_as_a_collect
     titles = [t for t in outline if t.startswith(starts)]
     assert [next(s for s in starts if t.startswith(s)) for t in titles] == list(starts)
     assert "Réunion du 12\u00a0mars" in reader.pages[0].extract_text()  # typeset as printed
+    # cover, contents, the three sheets, colophon: no index pages for a visitor's few sheets
+    assert not any(t.startswith("Index") for t in outline), outline
+    assert "Sommaire" in outline and "Colophon" in outline, outline
     runs = local.app.state.site.service.runs  # type: ignore[attr-defined]
     again = local.get("/selection.pdf", params=params)
     assert again.content == first.content
