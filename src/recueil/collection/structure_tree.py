@@ -20,7 +20,6 @@ pagecontent.py; blank pages have no content.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,6 @@ from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
-    DecodedStreamObject,
     DictionaryObject,
     IndirectObject,
     NameObject,
@@ -38,11 +36,12 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from recueil.render.increment import IncrementalUpdate, LazyReader
+from recueil.collection import tree_parts
+from recueil.render.increment import IncrementalUpdate, LazyReader, Written
+from recueil.render.pdfa import ua_metadata
 
 #: the part whose lists are the table of contents (templates/collection.html)
 TOC_PART = "part-toc"
-_HEADING = re.compile(r"^/H([1-6])$")
 
 
 @dataclass(frozen=True)
@@ -111,17 +110,20 @@ def tag_collection(
     collection untagged, as before: a tree that reaches only part of the content would claim
     what the file is not.
     """
-    readers = {key: LazyReader(io.BytesIO(data)) for key, data in sources.items()}
-    catalogs: list[Any] = [reader.trailer["/Root"] for reader in readers.values()]
-    if not all("/StructTreeRoot" in catalog for catalog in catalogs):
-        return pdf
     reader = LazyReader(io.BytesIO(pdf))
     update = IncrementalUpdate(pdf, reader)
-    builder = _Builder(update, reader, readers, sheet_shift)
-    for run in runs:
-        builder.add_run(run)
+    builder = _Builder(update, reader, sources, sheet_shift)
+    try:
+        for run in runs:
+            builder.add_run(run)
+    except _Untagged:
+        return pdf
     builder.finish(title)
     return update.write(packed=True)
+
+
+class _Untagged(Exception):
+    """A source has no structure tree."""
 
 
 class _Builder:
@@ -129,7 +131,7 @@ class _Builder:
         self,
         update: IncrementalUpdate,
         reader: PdfReader,
-        sources: Mapping[str, PdfReader],
+        sources: Mapping[str, bytes],
         sheet_shift: int,
     ):
         self.update = update
@@ -143,13 +145,29 @@ class _Builder:
         self.annotation_keys = len(self.pages)
         #: per run: source object number → its copy (elements, annotations, pages)
         self.copies: dict[int, IndirectObject] = {}
-        self.source: Any = None
+        self.source: Any = None  # the LazyReader of the run being copied
+        #: the frame's documents, read once for all their parts (a sheet's is read and let go)
+        self.frames: dict[str, PdfReader] = {}
+        #: per run: (link annotation of the collection, its Link element)
+        self.links: list[tuple[IndirectObject, IndirectObject]] = []
+
+    def _reader(self, key: str) -> PdfReader:
+        reader = self.frames.get(key)
+        if reader is None:
+            reader = LazyReader(io.BytesIO(self.sources[key]))
+            if key.startswith("frame:"):
+                self.frames[key] = reader
+        catalog: Any = reader.trailer["/Root"]
+        if "/StructTreeRoot" not in catalog:
+            raise _Untagged(key)
+        return reader
 
     def add_run(self, run: Run) -> None:
         """Copy the elements of a run's pages, under a Sect for a sheet, and map its pages."""
-        source: Any = self.sources[run.key]
+        source: Any = self._reader(run.key)
         self.source = source
         self.copies = {}
+        self.links = []
         source_pages = list(source.pages)[run.first : run.first + run.count]
         for k, source_page in enumerate(source_pages):
             self.copies[source_page.indirect_reference.idnum] = self.pages[run.start + k]
@@ -160,37 +178,42 @@ class _Builder:
             parent = self.update.add(NullObject())
             self.kids.append(parent)
         rename = {"/L": "/TOC", "/LI": "/TOCI", "/LBody": "/NonStruct"}
-        context = _Context(
+        context = tree_parts.Context(
             run.key, self.sheet_shift if sheet else 0, rename if run.part == TOC_PART else {}
         )
         tops = []
         catalog: Any = source.trailer["/Root"]
-        for kid in _kids(catalog["/StructTreeRoot"]):
+        for kid in tree_parts.kids_of(catalog["/StructTreeRoot"]):
             document: Any = kid.get_object()
-            for top in _kids(document) if document.get("/S") == "/Document" else [kid]:
+            for top in tree_parts.kids_of(document) if document.get("/S") == "/Document" else [kid]:
                 element: Any = top.get_object()
                 page: Any = element.raw_get("/Pg") if "/Pg" in element else None
                 if page is not None and page.idnum in self.copies:
                     tops.append(self._copy(top, parent, context))
         if sheet:
-            self.update.objects[parent.idnum] = _element("/Sect", self.document, tops)
+            self.update.objects[parent.idnum] = Written(_element("/Sect", self.document, tops))
         else:
             self.kids.extend(tops)
         self._parent_tree(source, source_pages, run)
+        self.source = None
 
     def _map_annotations(self, run: Run, source_pages: list[Any]) -> None:
         """Source annotation → the collection's (same page, same position in /Annots)."""
         for k, page in enumerate(source_pages):
-            mine = _annotations(self.pages[run.start + k].get_object())
-            theirs = _annotations(page)
+            mine = tree_parts.listed_annotations(self.pages[run.start + k].get_object())
+            theirs = tree_parts.listed_annotations(page)
             if len(mine) != len(theirs):
                 continue  # not the same links: they stay out of the tree
             for source_ref, ref in zip(theirs, mine, strict=True):
                 if isinstance(source_ref, IndirectObject) and isinstance(ref, IndirectObject):
                     self.copies[source_ref.idnum] = ref
 
-    def _copy(self, reference: Any, parent: IndirectObject, context: _Context) -> Any:
+    def _copy(self, reference: Any, parent: IndirectObject, context: tree_parts.Context) -> Any:
         """A copy of a source element (and of what it holds) under ``parent``."""
+        if isinstance(reference, IndirectObject):
+            copied = self._copy_bytes(reference.idnum, parent, context)
+            if copied is not None:
+                return copied
         source: Any = reference.get_object()
         kind = source.get("/Type")
         if kind == "/MCR":
@@ -205,13 +228,16 @@ class _Builder:
             target = self.copies.get(source.raw_get("/Obj").idnum)
             if target is None:
                 return None
+            self.links.append((target, parent))
             return self.update.add(
-                DictionaryObject(
-                    {
-                        NameObject("/Type"): NameObject("/OBJR"),
-                        NameObject("/Obj"): target,
-                        NameObject("/Pg"): self.copies[source.raw_get("/Pg").idnum],
-                    }
+                Written(
+                    DictionaryObject(
+                        {
+                            NameObject("/Type"): NameObject("/OBJR"),
+                            NameObject("/Obj"): target,
+                            NameObject("/Pg"): self.copies[source.raw_get("/Pg").idnum],
+                        }
+                    )
                 )
             )
         new = self.update.add(NullObject())
@@ -232,39 +258,90 @@ class _Builder:
             element[NameObject("/A")] = context.attributes(source["/A"])
         kids = [
             item if isinstance(item, int) else self._copy(item, new, context)
-            for item in _kids(source)
+            for item in tree_parts.kids_of(source)
         ]
         element[NameObject("/K")] = ArrayObject(
             NumberObject(k) if isinstance(k, int) else k for k in kids if k is not None
         )
         if not any(isinstance(k, int) for k in kids):
             element.pop(NameObject("/Pg"), None)  # needed only by its own MCIDs
-        self.update.objects[new.idnum] = element
+        self.update.objects[new.idnum] = Written(element)
+        return new
+
+    def _copy_bytes(
+        self, number: int, parent: IndirectObject, context: tree_parts.Context
+    ) -> IndirectObject | None:
+        """``_copy`` for the shapes tree_parts.py knows, without parsing (None: not one)."""
+        raw = self.source.raw(number)
+        linked = tree_parts.OBJR.fullmatch(raw) if raw is not None else None
+        if linked is not None:
+            target, page = self.copies.get(int(linked[1])), self.copies.get(int(linked[2]))
+            if target is None or page is None:
+                return None
+            self.links.append((target, parent))
+            return self.update.add(Written(tree_parts.objr(target.idnum, page.idnum)))
+        found = tree_parts.ELEMENT.fullmatch(raw) if raw is not None else None
+        if found is None:
+            return None
+        new = self.update.add(NullObject())
+        self.copies[number] = new
+        written, marked = [], False
+        for kind, value in tree_parts.kids(found[2]):
+            if kind == "mcid":
+                written.append(b"%d" % value)
+                marked = True
+                continue
+            kid = self._copy(IndirectObject(value, 0, self.source), new, context)
+            if isinstance(kid, IndirectObject):
+                written.append(tree_parts.reference(kid.idnum))
+            elif kid is not None:  # an MCR, written in place
+                buffer = io.BytesIO()
+                kid.write_to_stream(buffer)
+                written.append(buffer.getvalue())
+        page = self.copies.get(int(found[3])) if found[3] is not None and marked else None
+        role = context.role("/" + found[1].decode())
+        data = tree_parts.element(role, written, page.idnum if page else None, parent.idnum)
+        self.update.objects[new.idnum] = Written(data)
         return new
 
     def _parent_tree(self, source: PdfReader, source_pages: list[Any], run: Run) -> None:
         """The run's pages and links in the collection's parent tree; pages numbered."""
         catalog: Any = source.trailer["/Root"]
-        tree = _number_tree(catalog["/StructTreeRoot"].get("/ParentTree"))
+        tree = tree_parts.number_tree(catalog["/StructTreeRoot"].get("/ParentTree"))
         for k, page in enumerate(source_pages):
             index = run.start + k
-            edited = self.update.edit(self.pages[index])
-            edited[NameObject("/Tabs")] = NameObject("/S")
+            keys: dict[str, Any] = {"/Tabs": NameObject("/S")}
             mapping = tree.get(int(page.get("/StructParents", -1)))
             if mapping is not None:
-                edited[NameObject("/StructParents")] = NumberObject(index)
+                keys["/StructParents"] = NumberObject(index)
                 mapped = [self._mapped(item) for item in list.__iter__(mapping.get_object())]
                 self.nums.append((index, ArrayObject(mapped)))
-            for source_ref in _annotations(page):
-                annotation = source_ref.get_object()
-                target = self.copies.get(getattr(source_ref, "idnum", -1))
-                entry = tree.get(int(annotation.get("/StructParent", -1)))
-                if target is None or entry is None:
-                    continue
-                key = self.annotation_keys
-                self.annotation_keys += 1
-                self.update.edit(target)[NameObject("/StructParent")] = NumberObject(key)
-                self.nums.append((key, self._mapped(entry)))
+            self._add_keys(self.pages[index], keys)
+        for annotation, element in self.links:
+            key = self.annotation_keys
+            self.annotation_keys += 1
+            self._add_keys(annotation, {"/StructParent": NumberObject(key)})
+            self.nums.append((key, element))
+
+    def _add_keys(self, reference: IndirectObject, keys: dict[str, Any]) -> None:
+        """New entries of a dictionary of the collection (a page, an annotation), appended to
+        its bytes when it has none of them (pypdf reads thousands of annotations slowly)."""
+        raw = self.update.reader.raw(reference.idnum)  # type: ignore[attr-defined]
+        if (
+            raw
+            and raw[:2] == b"<<"
+            and raw[-2:] == b">>"
+            and not any(k.encode() in raw for k in keys)
+        ):
+            added = io.BytesIO()
+            for key, value in keys.items():
+                added.write(key.encode() + b" ")
+                value.write_to_stream(added)
+            self.update.objects[reference.idnum] = Written(raw[:-2] + added.getvalue() + b">>")
+            return
+        edited = self.update.edit(reference)
+        edited.update({NameObject(key): value for key, value in keys.items()})
+        self.update.objects[reference.idnum] = Written(edited)  # edited once
 
     def _mapped(self, item: Any) -> Any:
         if isinstance(item, IndirectObject) and item.idnum in self.copies:
@@ -301,46 +378,7 @@ class _Builder:
         preferences[NameObject("/DisplayDocTitle")] = BooleanObject(True)
         catalog[NameObject("/ViewerPreferences")] = preferences
         if "/Metadata" not in catalog:
-            catalog[NameObject("/Metadata")] = self.update.add(_xmp(title))
-
-
-@dataclass(frozen=True)
-class _Context:
-    """How a source's elements change on the way: heading levels, roles, IDs."""
-
-    prefix: str
-    shift: int
-    rename: Mapping[str, str]
-
-    def role(self, role: str) -> str:
-        heading = _HEADING.match(role)
-        if heading and self.shift:
-            return f"/H{min(6, int(heading[1]) + self.shift)}"
-        return self.rename.get(role, role)
-
-    def id(self, value: str) -> str:
-        return f"{self.prefix}:{value}"
-
-    def attributes(self, value: Any) -> Any:
-        """Attribute dictionaries, direct copies; the table headers' IDs prefixed."""
-        value = value.get_object()
-        if isinstance(value, ArrayObject):
-            return ArrayObject(self.attributes(item) for item in value)
-        copied = DictionaryObject()
-        for key, raw in dict.items(value):
-            item: Any = raw.get_object() if isinstance(raw, IndirectObject) else raw
-            if key == "/Headers":
-                item = ArrayObject(TextStringObject(self.id(str(h))) for h in item)
-            copied[NameObject(key)] = item
-        return copied
-
-
-def _annotations(page: Any) -> list[Any]:
-    """A page's annotations as they are listed (references stay references)."""
-    if "/Annots" not in page:
-        return []
-    listed = page["/Annots"]
-    return list(list.__iter__(listed)) if isinstance(listed, ArrayObject) else []
+            catalog[NameObject("/Metadata")] = self.update.add(ua_metadata(title))
 
 
 def _element(role: str, parent: IndirectObject, kids: list[Any]) -> DictionaryObject:
@@ -352,49 +390,3 @@ def _element(role: str, parent: IndirectObject, kids: list[Any]) -> DictionaryOb
             NameObject("/K"): ArrayObject(kids),
         }
     )
-
-
-def _kids(node: Any) -> list[Any]:
-    kids = node.get("/K") if hasattr(node, "get") else None
-    if kids is None:
-        return []
-    kids = kids.get_object() if isinstance(kids, IndirectObject) else kids
-    items = list.__iter__(kids) if isinstance(kids, ArrayObject) else [kids]
-    return [int(item) if isinstance(item, NumberObject) else item for item in items]
-
-
-def _number_tree(node: Any) -> dict[int, Any]:
-    found: dict[int, Any] = {}
-    if node is None:
-        return found
-    node = node.get_object()
-    nums = list.__iter__(node.get("/Nums") or ArrayObject())
-    items = list(nums)
-    for key, value in zip(items[::2], items[1::2], strict=True):
-        found[int(key)] = value
-    kids: Any = node.get("/Kids") or []
-    for kid in kids:
-        found.update(_number_tree(kid))
-    return found
-
-
-def _xmp(title: str) -> DecodedStreamObject:
-    """XMP metadata with the title and the PDF/UA-1 identification (ISO 14289-1, 5)."""
-    from xml.sax.saxutils import escape
-
-    text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/">
-<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/"
- xmlns:dc="http://purl.org/dc/elements/1.1/">
-<pdfuaid:part>1</pdfuaid:part>
-<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
-</rdf:Description>
-</rdf:RDF>
-</x:xmpmeta>
-<?xpacket end="w"?>"""
-    stream = DecodedStreamObject()
-    stream.set_data(text.encode("utf-8"))
-    stream[NameObject("/Type")] = NameObject("/Metadata")
-    stream[NameObject("/Subtype")] = NameObject("/XML")
-    return stream

@@ -12,6 +12,7 @@ of the render stay in force.
 
 from __future__ import annotations
 
+import bisect
 import io
 import zlib
 from typing import Any
@@ -41,22 +42,11 @@ class LazyReader(PdfReader):
     """
 
     def __init__(self, stream: Any):
-        self._object_streams: dict[int, tuple[bytes, dict[int, int]]] = {}
+        self._object_streams: dict[int, tuple[bytes, dict[int, int], list[int]]] = {}
         super().__init__(stream)
 
     def _get_object_from_stream(self, indirect_reference: IndirectObject) -> PdfObject:
-        number = self.xref_objStm[indirect_reference.idnum][0]
-        known = self._object_streams.get(number)
-        if known is None:
-            stream = self.get_object(number)
-            assert isinstance(stream, StreamObject)
-            data, first = stream.get_data(), int(stream["/First"])  # type: ignore[call-overload]
-            header = data[:first].split()
-            offsets = {
-                int(header[i]): first + int(header[i + 1]) for i in range(0, len(header) - 1, 2)
-            }
-            known = self._object_streams[number] = (data, offsets)
-        data, offsets = known
+        data, offsets, _ = self._stream_of(indirect_reference.idnum)
         offset = offsets.get(indirect_reference.idnum)
         if offset is None:  # not where the cross-reference said: let pypdf make sense of it
             return super()._get_object_from_stream(indirect_reference)
@@ -65,6 +55,53 @@ class LazyReader(PdfReader):
         value = read_object(buffer, self)
         self.cache_indirect_object(0, indirect_reference.idnum, value)
         return value
+
+    def _stream_of(self, number: int) -> tuple[bytes, dict[int, int], list[int]]:
+        """The decompressed object stream holding object ``number``, where each object in it
+        starts, and those starts in order."""
+        stream_number = self.xref_objStm[number][0]
+        known = self._object_streams.get(stream_number)
+        if known is None:
+            stream = self.get_object(stream_number)
+            assert isinstance(stream, StreamObject)
+            data, first = stream.get_data(), int(stream["/First"])  # type: ignore[call-overload]
+            header = data[:first].split()
+            offsets = {
+                int(header[i]): first + int(header[i + 1]) for i in range(0, len(header) - 1, 2)
+            }
+            known = self._object_streams[stream_number] = (data, offsets, sorted(offsets.values()))
+        return known
+
+    def raw(self, number: int) -> bytes | None:
+        """The bytes of an object stored in an object stream, unparsed (None: stored apart,
+        or not where the cross-reference said)."""
+        if number not in self.xref_objStm:
+            return None
+        data, offsets, starts = self._stream_of(number)
+        start = offsets.get(number)
+        if start is None:
+            return None
+        following = bisect.bisect_right(starts, start)
+        return data[start : starts[following] if following < len(starts) else len(data)].strip()
+
+
+class Written(PdfObject):
+    """An object of an update already written as PDF syntax: one that is final once made is
+    kept as its bytes (a collection's structure tree copies hundreds of thousands of small
+    dictionaries, collection/structure_tree.py)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, value: PdfObject | bytes):
+        if isinstance(value, bytes):
+            self.data = value
+            return
+        buffer = io.BytesIO()
+        value.write_to_stream(buffer)
+        self.data = buffer.getvalue()
+
+    def write_to_stream(self, stream: Any, encryption_key: Any = None) -> None:
+        stream.write(self.data)
 
 
 class IncrementalUpdate:

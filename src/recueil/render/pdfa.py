@@ -173,3 +173,24 @@ def claim_pdfa(
 def mark_pdfa_header(writer: PdfWriter) -> None:
     """pypdf writes a 1.3 header by default; PDF/A-2 documents announce PDF 1.7."""
     writer.pdf_header = PDF_HEADER
+
+
+def ua_metadata(title: str) -> DecodedStreamObject:
+    """XMP metadata with the title and the PDF/UA-1 identification (ISO 14289-1, 5), for a
+    tagged collection that is not an edition (an edition has ``xmp_packet``)."""
+    text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/">
+<pdfuaid:part>1</pdfuaid:part>
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
+</rdf:Description>
+</rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"""
+    stream = DecodedStreamObject()
+    stream.set_data(text.encode("utf-8"))
+    stream[NameObject("/Type")] = NameObject("/Metadata")
+    stream[NameObject("/Subtype")] = NameObject("/XML")
+    return stream
