@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -101,11 +103,19 @@ def create_app(options: ServerOptions) -> Starlette:
     site = Site(catalogue, service, public=options.public)
     previews = None if options.public else PreviewHub(service, catalogue.root)
 
+    shown = {"stamp": catalogue.snapshot.stamp}
+
+    async def adopt(snapshot: Snapshot) -> None:
+        """A snapshot was loaded (by the watcher or the poller, whichever saw the change
+        first): workers load it, open previews follow it, once per snapshot."""
+        site.warm_for(snapshot)
+        if previews is not None and snapshot.stamp != shown["stamp"]:
+            shown["stamp"] = snapshot.stamp
+            await previews.refresh(snapshot)
+
     async def on_change(paths: set[Path]) -> None:
-        before, after = await asyncio.to_thread(catalogue.refresh)
-        site.warm_for(after)
-        if previews is not None and after is not before:
-            await previews.refresh(after)
+        _, after = await asyncio.to_thread(catalogue.refresh)
+        await adopt(after)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -115,7 +125,8 @@ def create_app(options: ServerOptions) -> Starlette:
         loop = asyncio.get_running_loop()
 
         def loaded(snapshot: Snapshot) -> None:  # on the poller's thread
-            loop.call_soon_threadsafe(site.warm_for, snapshot)
+            future = asyncio.run_coroutine_threadsafe(adopt(snapshot), loop)
+            future.add_done_callback(_log_failure)
 
         poller = threading.Thread(
             target=catalogue.poll, args=(stop_polling, loaded), name="recueil-poll", daemon=True
@@ -174,6 +185,12 @@ def create_app(options: ServerOptions) -> Starlette:
     app.state.site = site
     app.state.previews = previews
     return app
+
+
+def _log_failure(future: Any) -> None:
+    """A preview update started by the poller failed: say so, the next change tries again."""
+    if not future.cancelled() and future.exception() is not None:
+        logging.getLogger(__name__).error("preview update failed", exc_info=future.exception())
 
 
 async def retire_idle_workers(service: RenderService, idle: float, stop: asyncio.Event) -> None:
