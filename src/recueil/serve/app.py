@@ -109,9 +109,13 @@ def create_app(options: ServerOptions) -> Starlette:
         """A snapshot was loaded (by the watcher or the poller, whichever saw the change
         first): workers load it, open previews follow it, once per snapshot."""
         site.warm_for(snapshot)
-        if previews is not None and snapshot.stamp != shown["stamp"]:
+        if snapshot.stamp != shown["stamp"]:
             shown["stamp"] = snapshot.stamp
-            await previews.refresh(snapshot)
+            if previews is not None:
+                await previews.refresh(snapshot)
+            # the previous snapshot and its templates' environment are garbage in cycles,
+            # which Python's oldest generation collects rarely: each save left them behind
+            await asyncio.to_thread(tasks.give_back_memory, True)
 
     async def on_change(paths: set[Path]) -> None:
         _, after = await asyncio.to_thread(catalogue.refresh)
