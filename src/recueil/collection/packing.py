@@ -26,6 +26,7 @@ from pypdf.generic import (
 )
 
 from recueil.collection.compact import Serialised
+from recueil.render.increment import object_stream
 
 #: objects per object stream: large enough to compress well, small enough that a reader
 #: opening one page does not inflate much more than it needs
@@ -67,30 +68,9 @@ def write_packed(writer: PdfWriter, output: Any) -> None:
         entries[size] = (1, output.tell(), 0)
         for index, (number, _) in enumerate(chunk):
             entries[number] = (2, size, index)
-        output.write(b"%d 0 obj\n%s\nendobj\n" % (size, _object_stream(chunk)))
+        output.write(b"%d 0 obj\n%s\nendobj\n" % (size, _syntax(object_stream(chunk))))
         size += 1
     _write_xref_stream(writer, output, entries, size)
-
-
-def _object_stream(chunk: list[tuple[int, bytes]]) -> bytes:
-    """An object stream (ISO 32000-1, 7.5.7) holding ``chunk``'s objects."""
-    offsets, body, position = [], io.BytesIO(), 0
-    for number, data in chunk:
-        offsets.append(b"%d %d" % (number, position))
-        body.write(data + b"\n")
-        position += len(data) + 1
-    head = b" ".join(offsets) + b"\n"
-    stream = StreamObject()
-    stream._data = zlib.compress(head + body.getvalue())
-    stream.update(
-        {
-            NameObject("/Type"): NameObject("/ObjStm"),
-            NameObject("/N"): NumberObject(len(chunk)),
-            NameObject("/First"): NumberObject(len(head)),
-            NameObject("/Filter"): NameObject("/FlateDecode"),
-        }
-    )
-    return _syntax(stream)
 
 
 def _write_xref_stream(

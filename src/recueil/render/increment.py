@@ -185,7 +185,9 @@ class IncrementalUpdate:
                 number = self.next
                 self.next += 1
                 entries.update({n: (2, number, i) for i, n in enumerate(group)})
-                self.objects[number] = _object_stream(group, self.objects)
+                self.objects[number] = object_stream(
+                    [(n, _serialised(self.objects[n])) for n in group]
+                )
                 loose.append(number)
         for number in loose:
             entries[number] = (1, output.tell(), 0)
@@ -204,21 +206,22 @@ class IncrementalUpdate:
 OBJECT_STREAM_SIZE = 200
 
 
-def _object_stream(numbers: list[int], objects: dict[int, PdfObject]) -> StreamObject:
-    """An object stream holding these objects (ISO 32000, 7.5.7), compressed."""
-    header, body = [], io.BytesIO()
-    for number in numbers:
-        header.append(b"%d %d" % (number, body.tell()))
-        objects[number].write_to_stream(body)
-        body.write(b"\n")
-    first = b" ".join(header) + b"\n"
+def object_stream(chunk: list[tuple[int, bytes]]) -> StreamObject:
+    """An object stream (ISO 32000-1, 7.5.7) holding these (number, serialised object) pairs,
+    compressed; the collection's packed writer uses it too."""
+    offsets, body, position = [], io.BytesIO(), 0
+    for number, data in chunk:
+        offsets.append(b"%d %d" % (number, position))
+        body.write(data + b"\n")
+        position += len(data) + 1
+    head = b" ".join(offsets) + b"\n"
     stream = StreamObject()
-    stream._data = zlib.compress(first + body.getvalue())
+    stream._data = zlib.compress(head + body.getvalue())
     stream.update(
         {
             NameObject("/Type"): NameObject("/ObjStm"),
-            NameObject("/N"): NumberObject(len(numbers)),
-            NameObject("/First"): NumberObject(len(first)),
+            NameObject("/N"): NumberObject(len(chunk)),
+            NameObject("/First"): NumberObject(len(head)),
             NameObject("/Filter"): NameObject("/FlateDecode"),
         }
     )
@@ -295,3 +298,9 @@ def _last_startxref(data: bytes) -> int:
 def _xref_is_stream(data: bytes) -> bool:
     """Whether the last cross-reference section is a stream (PDF 1.5) rather than a table."""
     return not data[_last_startxref(data) :].startswith(b"xref")
+
+
+def _serialised(value: PdfObject) -> bytes:
+    out = io.BytesIO()
+    value.write_to_stream(out)
+    return out.getvalue()
