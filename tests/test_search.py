@@ -392,6 +392,42 @@ def test_two_processes_update_one_file(tmp_path: Path) -> None:
         assert search.search("denain").total > 0
 
 
+_RETHEME = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+from recueil.serve.search import SearchIndex
+from recueil.sources.corpus import load_corpus
+from recueil.sources.project import load_project
+sheets = load_corpus(load_project(Path(sys.argv[1]))[0]).sheets
+sheets[0] = replace(sheets[0], meta={**sheets[0].meta, "theme": "zzz-neuf"}, source_hash="x")
+with SearchIndex(Path(sys.argv[2])) as index:
+    print(index.update(sheets[1:] if sys.argv[3] == "drop" else sheets))
+"""
+
+
+def test_a_reader_sees_another_process_update_facets_and_sheets(
+    sample: list[Sheet], tmp_path: Path
+) -> None:
+    """Facets are counted on bit sets kept in memory (search_facets.py): an update made by
+    another process must reach them, and a sheet it deletes must leave the results."""
+    path = tmp_path / "s.sqlite"
+    with SearchIndex(path) as reader:
+        assert reader.update(sample) == 40
+        before = reader.search("", {"theme": ["zzz-neuf"]})
+        assert before.total == 0
+        first = sample[0]
+        command = [sys.executable, "-c", _RETHEME, str(REPO), str(path)]
+        assert subprocess.run([*command, "keep"], capture_output=True, text=True).stdout == "1\n"
+        after = reader.search("", {"theme": ["zzz-neuf"]})
+        assert slugs(after) == [first.slug]
+        theme = next(f for f in after.facets if f.name == "theme")
+        assert ("zzz-neuf", 1, True) in [(v.value, v.count, v.selected) for v in theme.values]
+        assert subprocess.run([*command, "drop"], capture_output=True, text=True).stdout == "0\n"
+        assert reader.search("").total == 39
+        assert first.slug not in slugs(reader.search("", per_page=100))
+
+
 def test_a_broken_or_older_file_is_rebuilt(sample: list[Sheet], tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     path.write_bytes(b"not a database at all" * 100)

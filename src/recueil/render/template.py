@@ -42,6 +42,9 @@ def make_environment(
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # an environment lives as long as one state of the project (a change of template
+        # makes a new one): no looking at the files' dates on every page served
+        auto_reload=False,
     )
     french = language.lower().startswith("fr")
 

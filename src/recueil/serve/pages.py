@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from recueil.serve.catalogue import SEARCH_FILE
 from recueil.serve.linked_data import sheet_json_ld
-from recueil.serve.search import FACETS, SearchIndex
+from recueil.serve.search import FACETS, index_for
 from recueil.serve.site import _url, site_of
 from recueil.sources.project import CACHE_DIR
 
@@ -71,11 +71,7 @@ async def search(request: Request) -> Response:
     path = snapshot.project.build_dir / CACHE_DIR / SEARCH_FILE
 
     def run() -> Any:
-        index = SearchIndex(path)
-        try:
-            return index.search(query, filters, page=page, per_page=PER_PAGE)
-        finally:
-            index.close()
+        return index_for(path).search(query, filters, page=page, per_page=PER_PAGE)
 
     results = await asyncio.to_thread(run)
     state = [(name, value) for name in FACETS for value in filters.get(name, [])]

@@ -16,10 +16,12 @@ selection (OR), facets narrow it (AND); the counts of a facet are those of the o
 
 from __future__ import annotations
 
-import json
+import contextlib
 import math
 import sqlite3
+import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from types import TracebackType
 
 from markupsafe import Markup
 
+from recueil.serve.search_facets import Row, table_for
 from recueil.serve.search_text import (
     SNIPPETS,
     Document,
@@ -40,7 +43,7 @@ from recueil.serve.search_text import (
 )
 from recueil.sources.sheet import Sheet
 
-__all__ = ["FACETS", "Facet", "FacetValue", "Hit", "Results", "SearchIndex"]
+__all__ = ["FACETS", "Facet", "FacetValue", "Hit", "Results", "SearchIndex", "index_for"]
 
 #: the facets a search may filter on and counts, in the order they are shown
 FACETS: tuple[str, ...] = (
@@ -51,7 +54,7 @@ MAX_PER_PAGE = 100
 #: bm25 weights of the full-text columns: title, keywords, chapô or abstract, territory, body
 WEIGHTS = (10.0, 6.0, 3.0, 2.0, 1.0)
 #: bump when what is indexed changes: an index of another version is rebuilt from scratch
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: how long a writer waits for another one, in milliseconds
 BUSY_MS = 30_000
 
@@ -81,14 +84,13 @@ CREATE TABLE facets (
     PRIMARY KEY (name, value, doc)
 ) WITHOUT ROWID;
 CREATE INDEX facets_doc ON facets (doc, name, value);
+CREATE TABLE state (generation TEXT NOT NULL);
+INSERT INTO state (generation) VALUES ('');
 CREATE VIRTUAL TABLE fts USING fts5 (
     title, keywords, summary, territory, body, tokenize = "unicode61 remove_diacritics 2"
 );
 """
-_TABLES = ("docs", "texts", "facets", "fts")
-_IN_FACET = (
-    "{doc} IN (SELECT doc FROM facets WHERE name = ? AND value IN (SELECT value FROM json_each(?)))"
-)
+_TABLES = ("docs", "texts", "facets", "state", "fts")
 
 
 @dataclass(frozen=True)
@@ -215,16 +217,18 @@ class SearchIndex:
                 slug: (doc, digest)
                 for doc, slug, digest in self._db.execute("SELECT id, slug, source_hash FROM docs")
             }
-            for slug, (doc, _) in rows.items():
-                if slug not in latest:
-                    self._forget(doc)
-                    self._db.execute("DELETE FROM docs WHERE id = ?", (doc,))
+            gone = [doc for slug, (doc, _) in rows.items() if slug not in latest]
+            for doc in gone:
+                self._forget(doc)
+                self._db.execute("DELETE FROM docs WHERE id = ?", (doc,))
             for slug, sheet in latest.items():
                 known = rows.get(slug)
                 if known is not None and known[1] == sheet.source_hash:
                     continue
                 self._write(ready.get(slug) or document(sheet), known[0] if known else None)
                 written += 1
+            if written or gone:  # searches of every process read the sheets again
+                self._db.execute("UPDATE state SET generation = ?", (uuid.uuid4().hex,))
         return written
 
     def _forget(self, doc: int) -> None:
@@ -274,80 +278,45 @@ class SearchIndex:
         """One page of the sheets matching ``query`` and ``filters``, with every facet's counts.
 
         ``filters`` maps facet names (FACETS; any other raises ValueError) to the values
-        wanted, matched exactly. Never raises on what a user types.
+        wanted, matched exactly. Never raises on what a user types. SQLite finds the words;
+        filtering, counting and ordering are done on bit sets (search_facets.py).
         """
         chosen = _filters(filters)
         text = cut(query)
         terms = query_stems(text)
         per_page = max(1, min(int(per_page), MAX_PER_PAGE))
-        if terms:
-            match = " ".join(f'"{term}"' for term in terms)
-            weights = ", ".join(str(w) for w in WEIGHTS)
-            base = f"SELECT rowid AS doc, bm25(fts, {weights}) AS rank FROM fts WHERE fts MATCH ?"
-            base_params: list[object] = [match]
-        else:
-            base, base_params = "SELECT id AS doc, 0.0 AS rank FROM docs", []
-        with _transaction(self._db, "BEGIN"):  # one snapshot for the counts and the page
-            total, counts = self._counts(base, base_params, chosen)
+        with _transaction(self._db, "BEGIN"):  # one snapshot for the table and the words
+            (generation,) = self._db.execute("SELECT generation FROM state").fetchone()
+            table = table_for(self.path, self._db, generation)
+            ranks: dict[int, float] | None = None
+            matched = table.everything
+            if terms:
+                weights = ", ".join(str(w) for w in WEIGHTS)
+                ranks = dict(
+                    self._db.execute(
+                        f"SELECT rowid, bm25(fts, {weights}) FROM fts WHERE fts MATCH ?",
+                        (" ".join(f'"{term}"' for term in terms),),
+                    )
+                )
+                matched = table.mask_of(ranks)
+            kept = table.narrow(matched, chosen)
+            counts = {
+                name: table.counts(name, table.narrow(matched, chosen, but=name))
+                if name in chosen
+                else table.counts(name, kept)
+                for name in FACETS
+            }
+            total = kept.bit_count()
             pages = max(1, math.ceil(total / per_page))
             page = max(1, min(int(page), pages))
-            hits = self._hits(base, base_params, chosen, terms, per_page, (page - 1) * per_page)
-        facets = tuple(_facet(name, counts.get(name, {}), chosen.get(name, ())) for name in FACETS)
+            start = (page - 1) * per_page
+            shown = table.ordered(kept, ranks)[start : start + per_page]
+            hits = self._hits(shown, terms)
+        facets = tuple(_facet(name, counts[name], chosen.get(name, ())) for name in FACETS)
         return Results(hits=hits, total=total, facets=facets, page=page, pages=pages, query=text)
 
-    def _counts(
-        self, base: str, params: list[object], chosen: dict[str, tuple[str, ...]]
-    ) -> tuple[int, dict[str, dict[str, int]]]:
-        """How many sheets match, and the count of every facet value (disjunctive counts)."""
-        where, where_params = _where(chosen, "m.doc")
-        free = [name for name in FACETS if name not in chosen]
-        parts = ["SELECT '', '', count(*) FROM s"]
-        args: list[object] = []
-        if free:
-            marks = ", ".join("?" * len(free))
-            parts.append(
-                "SELECT name, value, count(*) FROM facets"
-                f" WHERE name IN ({marks}) AND doc IN s GROUP BY name, value"
-            )
-            args += free
-        for name in chosen:
-            others = {n: v for n, v in chosen.items() if n != name}
-            other_where, other_params = _where(others, "m.doc")
-            parts.append(
-                "SELECT name, value, count(*) FROM facets WHERE name = ?"
-                f" AND doc IN (SELECT m.doc FROM m WHERE {other_where}) GROUP BY name, value"
-            )
-            args += [name, *other_params]
-        sql = (
-            f"WITH m AS MATERIALIZED ({base}),"
-            f" s AS MATERIALIZED (SELECT m.doc FROM m WHERE {where}) " + " UNION ALL ".join(parts)
-        )
-        total = 0
-        counts: dict[str, dict[str, int]] = {}
-        for name, value, count in self._db.execute(sql, [*params, *where_params, *args]):
-            if name == "":
-                total = count
-            else:
-                counts.setdefault(name, {})[value] = count
-        return total, counts
-
-    def _hits(
-        self,
-        base: str,
-        params: list[object],
-        chosen: dict[str, tuple[str, ...]],
-        terms: tuple[str, ...],
-        limit: int,
-        offset: int,
-    ) -> tuple[Hit, ...]:
-        where, where_params = _where(chosen, "m.doc")
-        rows = self._db.execute(
-            f"WITH m AS MATERIALIZED ({base})"
-            " SELECT d.id, d.slug, d.title, d.kind, d.theme, d.date, m.rank, d.source_hash"
-            f" FROM m JOIN docs AS d ON d.id = m.doc WHERE {where}"
-            " ORDER BY m.rank, d.date DESC, d.sort_title, d.slug LIMIT ? OFFSET ?",
-            [*params, *where_params, limit, offset],
-        ).fetchall()
+    def _hits(self, shown: list[tuple[Row, float]], terms: tuple[str, ...]) -> tuple[Hit, ...]:
+        """The result cards of one page, with their snippets (remembered: search_text.py)."""
         wanted = frozenset(terms)
         hits: list[Hit] = []
         texts = (  # browsing shows the start of the chapô (or body): no need for the rest
@@ -357,14 +326,39 @@ class SearchIndex:
             else "SELECT coalesce(nullif(t.summary, ''), substr(t.body, 1, 2000)), ''"
             " FROM texts AS t"
         )
-        for doc, slug, title, kind, theme, date, rank, source in rows:
-            shown = SNIPPETS.get(key := (slug, source, wanted))
-            if shown is None:
-                row = self._db.execute(f"{texts} WHERE t.id = ?", (doc,)).fetchone() or ("", "")
-                pairs = [(row[i], row[i + 1]) for i in range(0, len(row), 2)]
-                shown = SNIPPETS.put(key, snippet(pairs, wanted))
-            hits.append(Hit(slug, title, kind, theme, date, shown, -float(rank) or 0.0))
+        for row, rank in shown:
+            found = SNIPPETS.get(key := (row.slug, row.source_hash, wanted))
+            if found is None:
+                text = self._db.execute(f"{texts} WHERE t.id = ?", (row.doc,)).fetchone()
+                text = text or ("", "")
+                pairs = [(text[i], text[i + 1]) for i in range(0, len(text), 2)]
+                found = SNIPPETS.put(key, snippet(pairs, wanted))
+            hits.append(Hit(row.slug, row.title, row.kind, row.theme, row.date, found,
+                            -float(rank) or 0.0))  # fmt: skip
         return tuple(hits)
+
+
+_OPEN = threading.local()
+
+
+def index_for(path: Path) -> SearchIndex:
+    """This thread's open index of the file ``path`` (opening one per search was a sixth of
+    its time); opened again when the file was replaced (rebuilt after damage)."""
+    held: dict[Path, tuple[int, SearchIndex]] = _OPEN.__dict__.setdefault("indexes", {})
+    known = held.get(path)
+    try:
+        inode = path.stat().st_ino
+    except OSError:
+        inode = -1
+    if known is not None and known[0] == inode:
+        return known[1]
+    if known is not None:
+        known[1].close()
+    index = SearchIndex(path)
+    with contextlib.suppress(OSError):
+        inode = path.stat().st_ino
+    held[path] = (inode, index)
+    return index
 
 
 def _filters(filters: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
@@ -382,16 +376,6 @@ def _filters(filters: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str
         if kept:
             chosen[name] = kept
     return chosen
-
-
-def _where(chosen: Mapping[str, tuple[str, ...]], column: str) -> tuple[str, list[object]]:
-    """The SQL condition that ``column`` is a sheet with one of the chosen values of each facet."""
-    clauses: list[str] = []
-    params: list[object] = []
-    for name, values in chosen.items():
-        clauses.append(_IN_FACET.format(doc=column))
-        params += [name, json.dumps(list(values))]
-    return " AND ".join(clauses) or "1", params
 
 
 def _facet(name: str, counts: Mapping[str, int], chosen: Sequence[str]) -> Facet:

@@ -85,7 +85,13 @@ class Site:
                 d for d in (project.root / WEB_DIR, defaults_dir() / WEB_DIR) if d.is_dir()
             )
             env = make_environment(folders, project.settings.language, typography_options(project))
-            env.globals.update(url=_url)
+            env.globals.update(  # what every page shows of the project: once per snapshot
+                url=_url,
+                settings=project.settings,
+                themes={t.code: t for t in project.themes},
+                pictos=project.pictograms(),  # looks at files: not once per page
+                kinds={name: kind.label for name, kind in project.kinds.items()},
+            )
             self._env = (snapshot.stamp, env)
         return self._env[1]
 
@@ -94,13 +100,8 @@ class Site:
     ) -> HTMLResponse:
         """An HTML page, with what every page shows (site title, themes, selection size)."""
         snapshot = self.snapshot()
-        project = snapshot.project
         base = {
             "request": request,
-            "settings": project.settings,
-            "themes": {t.code: t for t in project.themes},
-            "pictos": project.pictograms(),
-            "kinds": {name: kind.label for name, kind in project.kinds.items()},
             "public": self.public,
             "selection_size": len(self.selection_cookie(request, snapshot)),
         }
