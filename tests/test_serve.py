@@ -118,7 +118,11 @@ def test_a_sheet_page_shows_the_sheet_as_html_with_links_and_downloads(local: Te
     assert "CARTE D’IDENTITÉ DE L’ACTION".lower() in text_of(html).lower()
     assert 'href="/fiches/HDF-2022-001"' in html  # "voir aussi" points to that page
     assert 'src="/fiches/HDF-2022-003/apercu.png"' in html
-    assert re.search(r"Télécharger la fiche \(PDF, \d+ Ko\)", text_of(html))
+    said = re.search(r"Télécharger la fiche \(PDF, (\d+) pages?, (\d+) Ko\)", text_of(html))
+    assert said, text_of(html)
+    pdf = local.get("/fiches/HDF-2022-003.pdf").content  # the figures are those of the file
+    assert int(said[1]) == len(PdfReader(io.BytesIO(pdf)).pages)
+    assert int(said[2]) == round(len(pdf) / 1024)
     assert 'href="/selection/ajouter?fiche=HDF-2022-003"' in html
     assert "project.recueil.invalid" not in html
     image = local.get("/fiches/HDF-2022-003/apercu.png")

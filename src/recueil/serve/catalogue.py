@@ -43,8 +43,6 @@ CHECK_SECONDS = 1.0
 SEARCH_FILE = "search.sqlite"
 #: PDFs rendered on request that the render cache does not keep, remembered per snapshot
 RENDERED_KEPT = 32
-#: sheets' print pages kept per snapshot (each some 30 KB; read again from the cache beyond)
-PAGES_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -72,8 +70,18 @@ class Snapshot:
     _pdfs: dict[str, CachedPdf] = field(default_factory=dict)
     _memberships: Mapping[str, tuple[Collection, ...]] | None = None
     _rendered: dict[str, Payload] = field(default_factory=dict)
-    _html: dict[str, str] = field(default_factory=dict)
+    _keys: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def key(self, sheet: Sheet) -> str:
+        """The render cache's key of one of this snapshot's sheets, computed once: the files
+        it hashes cannot change within a snapshot (a change makes a new one)."""
+        if self.sheets.get(sheet.slug) is not sheet:
+            return self.renderer.key(sheet)
+        known = self._keys.get(sheet.slug)
+        if known is None:
+            known = self._keys[sheet.slug] = self.renderer.key(sheet)
+        return known
 
     def pdf_file(self, sheet: Sheet) -> CachedPdf | None:
         """Where the render cache keeps the sheet's current standalone PDF, and its facts."""
@@ -81,7 +89,7 @@ class Snapshot:
             known = self._pdfs.get(sheet.slug)
         if known is None:
             cache = self.renderer.cache
-            found = cache.standalone(self.renderer.key(sheet)) if cache is not None else None
+            found = cache.standalone(self.key(sheet)) if cache is not None else None
             if found is None:
                 return None
             path, sha, pages = found
@@ -124,6 +132,16 @@ class Snapshot:
                 self._memberships = MappingProxyType({k: tuple(v) for k, v in found.items()})
             return self._memberships
 
+    def pdf_facts(self, sheet: Sheet) -> tuple[int, int] | None:
+        """Size and pages of the sheet's PDF when one is ready (its page says them), without
+        reading it (pages are 0 when unknown: a PDF rendered on request, not cached)."""
+        known = self.pdf_file(sheet)
+        if known is not None:
+            return known.size, known.pages
+        with self._lock:
+            rendered = self._rendered.get(sheet.slug)
+        return (len(rendered.data), 0) if rendered is not None else None
+
     def remember_pdf(self, sheet: Sheet, data: bytes) -> Payload:
         """A PDF rendered on request, for the few sheets whose render the cache does not keep
         (remote images); the last RENDERED_KEPT of them."""
@@ -137,17 +155,10 @@ class Snapshot:
     def page_html(self, sheet: Sheet) -> str:
         """The sheet's print page as HTML (the web page shows its article): the one the build
         kept beside the sheet's render when it is current, else made now."""
-        with self._lock:
-            known = self._html.get(sheet.slug)
+        cache = self.renderer.cache
+        known = cache.page(self.key(sheet)) if cache is not None else None
         if known is None:
-            cache = self.renderer.cache
-            known = cache.page(self.renderer.key(sheet)) if cache is not None else None
-            if known is None:
-                known, _ = self.renderer.page(sheet)
-            with self._lock:
-                self._html[sheet.slug] = known
-                while len(self._html) > PAGES_KEPT:
-                    self._html.pop(next(iter(self._html)))
+            known, _ = self.renderer.page(sheet)
         return known
 
     def collection(self, name: str) -> Collection | None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -70,10 +71,9 @@ async def search(request: Request) -> Response:
         raise HTTPException(400, "Numéro de page invalide.") from None
     path = snapshot.project.build_dir / CACHE_DIR / SEARCH_FILE
 
-    def run() -> Any:
-        return index_for(path).search(query, filters, page=page, per_page=PER_PAGE)
-
-    results = await asyncio.to_thread(run)
+    # on the event loop: a search is about a millisecond of work (search_facets.py), less
+    # than handing it to a thread and taking the interpreter's lock back from it
+    results = index_for(path).search(query, filters, page=page, per_page=PER_PAGE)
     state = [(name, value) for name in FACETS for value in filters.get(name, [])]
 
     def toggle(name: str, value: str) -> str:
@@ -108,9 +108,12 @@ async def sheet(request: Request) -> Response:
         problems = [d for d in snapshot.problems if d.path == failed.rel]
         return site.page(request, "broken.html", status=404, failed=failed, problems=problems)
     found = site.sheet(snapshot, slug)
-    article = await asyncio.to_thread(site.article, snapshot, found)
-    pdf = await asyncio.to_thread(snapshot.cached_pdf, found)
-    json_ld = await asyncio.to_thread(sheet_json_ld, request, snapshot, found)
+
+    def parts() -> tuple[Markup, tuple[int, int] | None, Markup]:  # one trip off the loop
+        article = site.article(snapshot, found)
+        return article, snapshot.pdf_facts(found), sheet_json_ld(request, snapshot, found)
+
+    article, pdf, json_ld = await asyncio.to_thread(parts)
     return site.page(
         request,
         "sheet.html",

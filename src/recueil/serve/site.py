@@ -12,6 +12,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,8 @@ WEB_DIR = "web"
 _ARTICLE = re.compile(r"<article\b[^>]*>(.*)</article>", re.S)
 _STYLE_ATTRIBUTE = re.compile(r"""\sstyle=(?:"[^"]*"|'[^']*')""")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: sheets' articles kept for the current snapshot (some 10 KB each; made again beyond)
+ARTICLES_KEPT = 1024
 
 
 @dataclass
@@ -51,6 +55,8 @@ class Site:
     def __post_init__(self) -> None:
         self.files = FileHashes()
         self._env: tuple[str, jinja2.Environment] | None = None
+        self._articles: tuple[str, OrderedDict[str, Markup]] = ("", OrderedDict())
+        self._lock = threading.Lock()
         self._warmed = self.catalogue.snapshot.stamp  # the lifespan warms the first one
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -118,7 +124,23 @@ class Site:
         return sheet
 
     def article(self, snapshot: Snapshot, sheet: Sheet) -> Markup:
-        """The sheet's printed article as web HTML: links to pages, images from /medias/."""
+        """The sheet's printed article as web HTML: links to pages, images from /medias/
+        (the last ARTICLES_KEPT of the current snapshot are kept: some 10 KB each)."""
+        with self._lock:
+            stamp, kept = self._articles
+            if stamp != snapshot.stamp:
+                kept = OrderedDict()
+                self._articles = (snapshot.stamp, kept)
+            found = kept.get(sheet.slug)
+        if found is None:
+            found = self._article(snapshot, sheet)
+            with self._lock:
+                kept[sheet.slug] = found
+                while len(kept) > ARTICLES_KEPT:
+                    kept.popitem(last=False)
+        return found
+
+    def _article(self, snapshot: Snapshot, sheet: Sheet) -> Markup:
         html = snapshot.page_html(sheet)
         found = _ARTICLE.search(html)
         inner = found.group(1) if found else ""
@@ -151,8 +173,7 @@ class Site:
 
     def selection_key(self, snapshot: Snapshot, slugs: Sequence[str], title: str) -> str:
         """Cache key of a selection's PDF: its sheets' renders, title and day."""
-        renderer = snapshot.renderer
-        parts = [renderer.key(snapshot.sheets[s]) for s in slugs]
+        parts = [snapshot.key(snapshot.sheets[s]) for s in slugs]
         parts += [title, dt.date.today().isoformat(), snapshot.stamp]
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
