@@ -16,7 +16,8 @@ from pypdf import PdfReader, PdfWriter
 
 import recueil.collection.assemble as assemble
 import recueil.collection.merge as merge
-from recueil.collection.collection_build import build_collection, discover_collections
+from recueil.collection.collection_build import build_collection
+from recueil.collection.declared import discover_collections
 from recueil.collection.frame import split_parts
 from recueil.render.sheet_build import SheetRenderer, load_corpus
 from recueil.render.workers import RenderPool

@@ -137,7 +137,8 @@ def test_a_sheet_that_cannot_be_rendered_is_missing_by_the_same_rule(
 ) -> None:
     """Issue 17: a render failure used to stop the collection with its own message, a YAML
     error to leave the sheet out silently; both are now 'missing', refused unless allowed."""
-    from recueil.collection.collection_build import build_collection, discover_collections
+    from recueil.collection.collection_build import build_collection
+    from recueil.collection.declared import discover_collections
     from recueil.core.diagnostics import error
     from recueil.render.sheet_renderer import SheetRenderer
     from recueil.sources.corpus import load_corpus

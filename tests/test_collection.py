@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from recueil.cli.main import main
-from recueil.collection.collection_build import build_collection, discover_collections
+from recueil.collection.collection_build import build_collection
+from recueil.collection.declared import discover_collections
 from recueil.collection.definition import isbn13_valid, load_collection
 from recueil.collection.onepass import onepass_html
 from recueil.render.sheet_build import SheetRenderer, load_corpus

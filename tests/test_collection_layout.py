@@ -14,7 +14,8 @@ from click.testing import Result
 from pypdf import PdfReader
 
 from recueil.collection.assemble import Assembler
-from recueil.collection.collection_build import adhoc_collection, discover_collections
+from recueil.collection.collection_build import adhoc_collection
+from recueil.collection.declared import discover_collections
 from recueil.collection.definition import Collection, might_select, select_sheets
 from recueil.collection.frame import split_parts
 from recueil.collection.grouping import group_sheets

@@ -21,8 +21,9 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject, StreamObject
 
-from recueil.collection.collection_build import build_collection, discover_collections
-from recueil.collection.printshop import print_shop_options
+from recueil.collection.collection_build import build_collection
+from recueil.collection.declared import discover_collections
+from recueil.collection.print_options import print_shop_options
 from recueil.render.print_styles import VARIANT
 from recueil.render.sheet_build import SheetRenderer, load_corpus
 from recueil.sources.project import load_project

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from recueil.cli.main import main
-from recueil.collection.collection_build import build_collection, discover_collections
+from recueil.collection.collection_build import build_collection
+from recueil.collection.declared import discover_collections
 from recueil.render.cache import RenderCache
 from recueil.render.print_styles import VARIANT
 from recueil.render.sheet_build import SheetRenderer, load_corpus

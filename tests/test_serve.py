@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -418,3 +420,26 @@ def test_a_retired_worker_starts_again_when_every_running_one_is_busy() -> None:
             service.close()
 
     assert asyncio.run(scenario()) == [2, 1, 1, 2]
+
+
+_LEAN_SERVER = """
+import sys
+from pathlib import Path
+from starlette.testclient import TestClient
+from recueil.serve.app import ServerOptions, create_app
+client = TestClient(create_app(ServerOptions(Path(sys.argv[1]), public=True)))
+slug = client.get("/catalogue.json").json()["sheets"][0]["slug"]
+for path in ("/", "/recherche?q=parents&theme=parentalite", f"/fiches/{slug}", "/recueils"):
+    assert client.get(path).status_code == 200, path
+print(" ".join(m for m in ("weasyprint", "pypdf", "fontTools", "pymarc") if m in sys.modules))
+"""
+
+
+def test_the_server_process_answers_pages_without_loading_the_pdf_libraries() -> None:
+    """The server lays nothing out (its workers do): pages, searches and keys need neither
+    WeasyPrint nor pypdf, which would weigh some 40 MB in its memory at rest."""
+    found = subprocess.run(
+        [sys.executable, "-c", _LEAN_SERVER, str(REPO)], capture_output=True, text=True
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == []

@@ -24,11 +24,13 @@ from recueil.cli.common import (
 from recueil.collection.collection_build import (
     adhoc_collection,
     assemble_collection,
-    collection_output,
-    discover_collections,
     prepare_collection,
     record,
     up_to_date,
+)
+from recueil.collection.declared import (
+    collection_output,
+    discover_collections,
     variant_output,
     variants,
 )

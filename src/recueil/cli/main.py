@@ -34,11 +34,8 @@ from recueil.cli.common import (
 from recueil.cli.edition import edition
 from recueil.cli.records import records
 from recueil.cli.serve import serve
-from recueil.collection.collection_build import (
-    check_references,
-    collection_output,
-    discover_collections,
-)
+from recueil.collection.collection_build import check_references
+from recueil.collection.declared import collection_output, discover_collections
 from recueil.core.diagnostics import Level
 from recueil.render.sheet_build import (
     Corpus,

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from recueil.cli.common import EXIT_CONTENT, _open, _show, project_option
-from recueil.collection.collection_build import discover_collections
+from recueil.collection.declared import discover_collections
 from recueil.collection.definition import Collection
 from recueil.core.atomic import write_atomic
 from recueil.core.diagnostics import Diagnostic, Level, warning

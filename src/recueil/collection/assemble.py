@@ -33,7 +33,8 @@ from recueil.collection.frame_context import frame_context, markdown_part
 from recueil.collection.merge import Merger
 from recueil.collection.outline import add_outline
 from recueil.collection.plan import FRONT_PARTS, Plan, label_for, make_plan, page_labels
-from recueil.collection.printshop import PrintShop, finish_for_print
+from recueil.collection.print_options import PrintShop
+from recueil.collection.printshop import finish_for_print
 from recueil.collection.structure_tree import tag_assembled
 from recueil.core.diagnostics import Diagnostic, Level, error
 from recueil.render.cache import RenderCache, digest, versions

@@ -13,16 +13,14 @@ from typing import Any
 
 from recueil.collection.assemble import Assembler, AssemblyError, CollectionResult
 from recueil.collection.definition import (
-    COLLECTIONS_DIR,
     Collection,
     Group,
     excluded,
-    load_collection,
     might_select,
     select_sheets,
 )
 from recueil.collection.grouping import group_sheets, grouping_problem
-from recueil.collection.printshop import print_shop_options
+from recueil.collection.print_options import print_shop_options
 from recueil.core.atomic import write_atomic
 from recueil.core.diagnostics import Diagnostic, Level, error, warning
 from recueil.render.cache import RenderCache, digest, versions
@@ -32,37 +30,6 @@ from recueil.render.weasy import RenderResult
 from recueil.sources.corpus import Corpus
 from recueil.sources.edition_label import Edition
 from recueil.sources.project import Project
-
-#: the print-shop PDF is NAME-imprimeur.pdf, beside NAME.pdf
-PRINT_SUFFIX = "-imprimeur"
-
-
-def discover_collections(project: Project) -> tuple[list[Collection], list[Diagnostic]]:
-    """Every ``collections/*.yaml`` of the project, validated."""
-    folder = project.root / COLLECTIONS_DIR
-    found: list[Collection] = []
-    diagnostics: list[Diagnostic] = []
-    codes = tuple(t.code for t in project.themes)
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        collection, problems = load_collection(
-            project.root, path, codes, project.settings.max_file_bytes
-        )
-        diagnostics += problems
-        if collection is not None:
-            found.append(collection)
-    printed = {f"{c.name}{PRINT_SUFFIX}": c for c in found if print_shop_options(c.meta)}
-    for collection in found:
-        if collection.name in printed:
-            diagnostics.append(
-                error(
-                    collection.source,
-                    None,
-                    f"this collection would be written over the print-shop variant of "
-                    f"'{printed[collection.name].name}' ({collection.name}.pdf): rename one",
-                )
-            )
-    found = [c for c in found if c.name not in printed]
-    return found, diagnostics
 
 
 def adhoc_collection(
@@ -335,20 +302,3 @@ def record(state: Path, prepared: Prepared, pdf: bytes) -> None:
     """Remember which inputs produced the collection just written."""
     data = {"key": prepared.key, "output_sha256": hashlib.sha256(pdf).hexdigest()}
     write_atomic(state, json.dumps(data).encode())
-
-
-def collection_output(project: Project, collection: Collection) -> Path:
-    """Where a declared collection is written."""
-    return project.build_dir / "collections" / f"{collection.name}.pdf"
-
-
-def variants(collection: Collection) -> tuple[str, ...]:
-    """The PDFs a collection asks for: always the screen one, the printer's when it says so."""
-    return ("", VARIANT) if print_shop_options(collection.meta) else ("",)
-
-
-def variant_output(output: Path, variant: str) -> Path:
-    """The file of a variant, beside the screen PDF: NAME.pdf and NAME-imprimeur.pdf."""
-    if not variant:
-        return output
-    return output.with_name(f"{output.stem}{PRINT_SUFFIX}{output.suffix or '.pdf'}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from recueil.collection.printshop import MAX_BLEED_MM
+from recueil.collection.print_options import MAX_BLEED_MM
 from recueil.core.diagnostics import Diagnostic, error
 from recueil.core.yamlsafe import YamlProblem, read_yaml
 from recueil.sources.corpus import FailedSource

@@ -26,9 +26,9 @@ from recueil.collection.collection_build import (
     Prepared,
     assemble_collection,
     check_references,
-    discover_collections,
     prepare_collection,
 )
+from recueil.collection.declared import discover_collections
 from recueil.collection.definition import Collection, select_sheets
 from recueil.collection.plan import label_for
 from recueil.core.diagnostics import Diagnostic, Level, error

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 
 @dataclass(frozen=True)
 class PdfFile:
@@ -90,6 +87,9 @@ def pdf_facts(path: Path) -> tuple[int | None, int | None]:
     with _FACTS_LOCK:
         if key in _FACTS:
             return info.st_size, _FACTS[key]
+    from pypdf import PdfReader  # here: the web server lists records without reading PDFs
+    from pypdf.errors import PyPdfError
+
     try:
         pages: int | None = len(PdfReader(path).pages)
     except (OSError, PyPdfError, ValueError):

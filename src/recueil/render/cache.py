@@ -13,17 +13,17 @@ so a truncated or altered entry is detected, dropped and rebuilt.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import hashlib
 import json
 import shutil
 import sys
 from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-import pypdf
-import weasyprint
-from weasyprint.text.ffi import pango
 
 from recueil import __version__
 from recueil.core.atomic import write_atomic
@@ -35,17 +35,30 @@ CACHE_FORMAT = 1
 MISSING = "missing"
 
 
+@functools.cache
 def versions() -> dict[str, str]:
-    """Versions of everything that can change a PDF's bytes."""
-    raw = int(pango.pango_version())
+    """Versions of everything that can change a PDF's bytes (read without importing
+    WeasyPrint or pypdf: the web server computes keys but lays nothing out, and the two
+    weigh some 40 MB in its memory)."""
+    raw = _pango_version()
     return {
         "recueil": __version__,
-        "weasyprint": weasyprint.__version__,
+        "weasyprint": metadata.version("weasyprint"),
         "pango": f"{raw // 10000}.{raw // 100 % 100}.{raw % 100}",
-        "pypdf": pypdf.__version__,
+        "pypdf": metadata.version("pypdf"),
         "python": sys.version.split()[0],
         "cache": str(CACHE_FORMAT),
     }
+
+
+def _pango_version() -> int:
+    """The version of the Pango library WeasyPrint lays out with (the same shared library)."""
+    found = ctypes.util.find_library("pango-1.0")
+    if found is None:  # not on the usual search path: ask WeasyPrint how it found it
+        from weasyprint.text.ffi import pango
+
+        return int(pango.pango_version())
+    return int(ctypes.CDLL(found).pango_version())
 
 
 def digest(*parts: bytes | str) -> str:

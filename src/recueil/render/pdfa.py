@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    DecodedStreamObject,
-    NameObject,
-    TextStringObject,
-)
+if TYPE_CHECKING:  # pypdf is imported by the functions that write: a render key needs only
+    # PDF_VARIANT, and the web server computes keys without loading pypdf
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject
 
 #: the variant handed to WeasyPrint for every edition render
 PDF_VARIANT = "pdf/a-2u"
@@ -131,6 +129,8 @@ def claim_pdfa(
     intent is copied, so the ICC profile is the one WeasyPrint ships. Links must already be
     printable (/F 4): the assembler marks them as it copies each page.
     """
+    from pypdf.generic import DecodedStreamObject, NameObject, TextStringObject
+
     creator, producer = "recueil", "recueil (WeasyPrint, pypdf)"
     mark_pdfa_header(writer)
     writer.add_metadata(
@@ -178,6 +178,8 @@ def mark_pdfa_header(writer: PdfWriter) -> None:
 def ua_metadata(title: str) -> DecodedStreamObject:
     """XMP metadata with the title and the PDF/UA-1 identification (ISO 14289-1, 5), for a
     tagged collection that is not an edition (an edition has ``xmp_packet``)."""
+    from pypdf.generic import DecodedStreamObject, NameObject
+
     text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">

@@ -20,7 +20,6 @@ from recueil.markup.markdown import to_html
 from recueil.render.cache import FileHashes, RenderCache, digest, versions
 from recueil.render.pdfa import PDF_VARIANT
 from recueil.render.print_styles import VARIANT, with_print_styles
-from recueil.render.standalone import finish_standalone, render_page_numbers
 from recueil.render.tagging import TAGGING_REVISION
 from recueil.render.template import (
     make_environment,
@@ -320,6 +319,8 @@ class SheetRenderer:
 
     def standalone(self, result: RenderResult) -> bytes:
         """The standalone PDF of a render: 'page x / y' stamped, links to other sheets' PDFs."""
+        from recueil.render.standalone import finish_standalone, render_page_numbers  # pypdf
+
         overlay = self.overlays.get(result.page_count)
         if overlay is None:
             overlay = render_page_numbers(self.project, self.env, result.page_count)

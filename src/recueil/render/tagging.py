@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pydyf  # type: ignore[import-untyped]
-from weasyprint.formatting_structure import boxes
 
 from recueil.markup.html_policy import DECORATIVE
 from recueil.render.pdfa import PDFUA_XMP
@@ -322,6 +321,8 @@ def _bbox(element: Any) -> tuple[float, ...]:
 def _decorative_boxes(document: Any) -> dict[int, set[tuple[float, ...]]]:
     """Page index → content boxes of the images marked decorative, as WeasyPrint writes a
     Figure's ``/BBox`` (how a Figure is told to come from one of them)."""
+    from weasyprint.formatting_structure import boxes  # only where laid out (see weasy.py)
+
     found: dict[int, set[tuple[float, ...]]] = {}
     for index, page in enumerate(document.pages):
         for box in _descendants(page._page_box):

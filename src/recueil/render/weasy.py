@@ -11,16 +11,15 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
+from typing import TYPE_CHECKING, Any
 
 from recueil.core.diagnostics import Diagnostic, Level
 from recueil.core.remote_images import RemoteImages
 from recueil.markup.fragment import VIRTUAL_ROOT
-from recueil.render.fetcher import ProjectFetcher
-from recueil.render.tagging import finish_tags
+
+if TYPE_CHECKING:
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
 _WEASYPRINT_LOGGER = logging.getLogger("weasyprint")
 #: The variation selectors asking for an emoji (colour) or a text presentation of the character
@@ -108,6 +107,14 @@ def render_pdf(
     their @font-face fonts) and reused: parsing them cost about 90 ms per sheet. ``remote``
     holds the remote images the markup stage fetched for this document, served from memory.
     """
+    # WeasyPrint is imported where it lays out, not with this module: processes that only
+    # read renders (the web server) stay without it (some 30 MB)
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from recueil.render.fetcher import ProjectFetcher
+    from recueil.render.tagging import finish_tags
+
     html = html.replace(EMOJI_PRESENTATION, TEXT_PRESENTATION)
     fetcher = ProjectFetcher(project_dir, style_dirs, remote)
     capture = _Capture()
@@ -119,7 +126,7 @@ def render_pdf(
     if isinstance(image_cache, ImageCache):
         image_cache.used.clear()
     try:
-        stylesheets: list[CSS] = []
+        stylesheets: list[Any] = []
         font_config = FontConfiguration()
         if shared_styles:
             links = tuple(_STYLESHEET.findall(html))
@@ -178,7 +185,7 @@ def parse_styles_once(html: str, project_dir: Path, style_dirs: tuple[Path, ...]
     _parsed_styles(project_dir, style_dirs, tuple(_STYLESHEET.findall(html)))
 
 
-_Styles = tuple[list[CSS], FontConfiguration, tuple[str, ...], tuple[str, ...]]
+_Styles = tuple[list["CSS"], "FontConfiguration", tuple[str, ...], tuple[str, ...]]
 _PARSED: dict[tuple[Any, ...], _Styles] = {}
 
 
@@ -187,6 +194,11 @@ def _parsed_styles(
 ) -> _Styles:
     """Stylesheets parsed once per process, keyed by their files' sizes and modification times,
     with the files they read and those they looked for and did not find."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    from recueil.render.fetcher import ProjectFetcher
+
     fetcher = ProjectFetcher(project_dir, style_dirs)
     files = tuple(fetcher.resolve(link) for link in links)
     key = (

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from recueil.collection.collection_build import discover_collections
+from recueil.collection.declared import discover_collections
 from recueil.collection.definition import Collection
 from recueil.core.diagnostics import Diagnostic
 from recueil.edition.archive import Archive

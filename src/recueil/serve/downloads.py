@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from recueil.collection.collection_build import collection_output, variant_output
+from recueil.collection.declared import collection_output, variant_output
 from recueil.core.atomic import write_atomic
 from recueil.edition.archive import SUMS
 from recueil.render.print_styles import VARIANT

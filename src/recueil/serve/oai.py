@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from recueil.edition.archive import ArchiveError
-from recueil.records.oai_catalogue import repository
 from recueil.records.pdf_files import Layout, with_slash
 from recueil.records.scope import make_notices, project_scope
 from recueil.serve.catalogue import Snapshot
@@ -69,6 +68,10 @@ def deleted_since_last_edition(snapshot: Snapshot) -> list[str]:
 
 
 def _respond(snapshot: Snapshot, base: str, params: list[tuple[str, str]]) -> bytes:
+    # the protocol and its formats (pymarc for UNIMARC) are loaded by the first harvest, not
+    # by every server: most visitors are people, not library catalogues
+    from recueil.records.oai_catalogue import repository
+
     project = snapshot.project
     scope = project_scope(project, list(snapshot.sheets.values()), snapshot.collections)
     layout = Layout(project.build_dir, base)

@@ -177,7 +177,7 @@ async def collection(request: Request) -> Response:
     found = snapshot.collection(request.path_params["name"])
     if found is None:
         raise HTTPException(404, "Ce recueil n’existe pas.")
-    from recueil.collection.collection_build import collection_output, variant_output
+    from recueil.collection.declared import collection_output, variant_output
     from recueil.render.print_styles import VARIANT
 
     files = []

@@ -19,7 +19,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from recueil.collection.collection_build import adhoc_collection, build_collection
 from recueil.core.diagnostics import Level
 from recueil.core.limits import TooSlow, deadline
 from recueil.render.cache import RenderCache
@@ -47,6 +46,7 @@ def start_worker(memory_mb: int) -> None:
 
     import weasyprint  # noqa: F401  (warm: the first request does not pay for the import)
 
+    import recueil.collection.collection_build  # noqa: F401  (the same, for selections)
     from recueil.render.workers import die_with_parent
 
     die_with_parent(os.getppid())  # a server killed must not leave its workers behind
@@ -111,6 +111,10 @@ def render_sheet(root: str, stamp: str, slug: str) -> Outcome:
 
 
 def assemble_selection(root: str, stamp: str, slugs: tuple[str, ...], title: str) -> Outcome:
+    # imported here, where it runs: the server imports this module for its functions' names
+    # and would otherwise carry the whole PDF assembly (pypdf, fontTools) it never uses
+    from recueil.collection.collection_build import adhoc_collection, build_collection
+
     """A visitor's selection as a collection PDF: the ad-hoc layout, in the visitor's order."""
     project, corpus, renderer = _state(root, stamp)
     collection = adhoc_collection(project, title, {"slugs": list(slugs)}, _today())
@@ -134,7 +138,8 @@ def assemble_selection(root: str, stamp: str, slugs: tuple[str, ...], title: str
 
 def assemble_declared(root: str, stamp: str, name: str) -> Outcome:
     """A declared collection assembled for its preview (its sheets' renders from the cache)."""
-    from recueil.collection.collection_build import discover_collections
+    from recueil.collection.collection_build import build_collection
+    from recueil.collection.declared import discover_collections
 
     project, corpus, renderer = _state(root, stamp)
     collections, found = discover_collections(project)
