@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +140,7 @@ def create_app(options: ServerOptions) -> Starlette:
         watcher = None
         if previews is not None and options.watch:
             watcher = asyncio.create_task(watch(catalogue.watched(), on_change, stop))
-        retiring = asyncio.create_task(retire_idle_workers(service, options.idle_seconds, stop))
+        retiring = asyncio.create_task(rest_when_idle(site, options.idle_seconds, stop))
         try:
             yield
         finally:
@@ -197,13 +198,20 @@ def _log_failure(future: Any) -> None:
         logging.getLogger(__name__).error("preview update failed", exc_info=future.exception())
 
 
-async def retire_idle_workers(service: RenderService, idle: float, stop: asyncio.Event) -> None:
+async def rest_when_idle(site: Site, idle: float, stop: asyncio.Event) -> None:
     """Every few seconds, stop the render workers (beyond the first) idle for ``idle`` s; when
-    some were, the server is at rest too: it gives back the memory a busy period left free."""
+    no request came for ``idle`` s, the server rests too (Site.rest): both give back the memory
+    a busy period left, so a quiet server holds what it held once started."""
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=max(1.0, idle / 4))
-        if not stop.is_set() and service.retire_idle(idle):
+        if stop.is_set():
+            return
+        retired = site.service.retire_idle(idle)
+        quiet = not site.resting and time.monotonic() - site.last_request >= idle
+        if quiet:
+            site.rest()
+        if retired or quiet:
             await asyncio.to_thread(tasks.give_back_memory, True)
 
 

@@ -73,6 +73,12 @@ class FileHashes:
             self._held += len(data)
         return payload
 
+    def clear(self) -> None:
+        """Forget every file (the server is at rest: they are read again when asked for)."""
+        with self._lock:
+            self._known.clear()
+            self._held = 0
+
 
 def etag_of(data: bytes) -> str:
     """A strong validator: the content's hash, the same in every server process."""

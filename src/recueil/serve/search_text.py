@@ -351,6 +351,10 @@ class SnippetMemo:
             self._known[key] = shown
         return shown
 
+    def clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
 
 #: the snippets of this process (a few MB at most)
 SNIPPETS = SnippetMemo(20_000)

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from recueil.render.template import make_environment, typography_options
 from recueil.serve.catalogue import Catalogue, Snapshot
 from recueil.serve.files import FileHashes
 from recueil.serve.renders import RenderService
+from recueil.serve.search_text import SNIPPETS
 from recueil.sources.project import defaults_dir
 from recueil.sources.sheet import Sheet
 
@@ -57,15 +59,30 @@ class Site:
         self._env: tuple[str, jinja2.Environment] | None = None
         self._articles: tuple[str, OrderedDict[str, Markup]] = ("", OrderedDict())
         self._lock = threading.Lock()
+        self.last_request = time.monotonic()
+        self.resting = False
         self._warmed = self.catalogue.snapshot.stamp  # the lifespan warms the first one
         self._tasks: set[asyncio.Task[None]] = set()
 
     def snapshot(self) -> Snapshot:
         """The current view of the project; a new one has the render workers load it at once,
         so that the first render asked after a change does not wait for that."""
+        self.last_request = time.monotonic()  # every request asks for it first
+        self.resting = False
         snapshot = self.catalogue.current()
         self.warm_for(snapshot)
         return snapshot
+
+    def rest(self) -> None:
+        """No request for a while: forget what is kept in memory to answer faster (files
+        downloaded, sheets' articles, search snippets). All of it is made again from the
+        files on the next requests, in milliseconds; until then the server holds only the
+        project, like the first minute after it started."""
+        self.resting = True
+        self.files.clear()
+        with self._lock:
+            self._articles = ("", OrderedDict())
+        SNIPPETS.clear()
 
     def warm_for(self, snapshot: Snapshot) -> None:
         """Have the render workers load ``snapshot`` if they have not yet (called on the event
