@@ -400,7 +400,8 @@ from recueil.serve.search import SearchIndex
 from recueil.sources.corpus import load_corpus
 from recueil.sources.project import load_project
 sheets = load_corpus(load_project(Path(sys.argv[1]))[0]).sheets
-sheets[0] = replace(sheets[0], meta={**sheets[0].meta, "theme": "zzz-neuf"}, source_hash="x")
+sheets[0] = replace(sheets[0], meta={**sheets[0].meta, "theme": "zzz-neuf"}, source_hash="x",
+                    title="Les hippocampes du bassin")
 with SearchIndex(Path(sys.argv[2])) as index:
     print(index.update(sheets[1:] if sys.argv[3] == "drop" else sheets))
 """
@@ -409,18 +410,21 @@ with SearchIndex(Path(sys.argv[2])) as index:
 def test_a_reader_sees_another_process_update_facets_and_sheets(
     sample: list[Sheet], tmp_path: Path
 ) -> None:
-    """Facets are counted on bit sets kept in memory (search_facets.py): an update made by
-    another process must reach them, and a sheet it deletes must leave the results."""
+    """Facets are counted on bit sets kept in memory, and the matches of words are remembered
+    (search_facets.py): an update made by another process must reach both, and a sheet it
+    deletes must leave the results."""
     path = tmp_path / "s.sqlite"
     with SearchIndex(path) as reader:
         assert reader.update(sample) == 40
         before = reader.search("", {"theme": ["zzz-neuf"]})
         assert before.total == 0
+        assert reader.search("hippocampes").total == 0  # its matches are now remembered
         first = sample[0]
         command = [sys.executable, "-c", _RETHEME, str(REPO), str(path)]
         assert subprocess.run([*command, "keep"], capture_output=True, text=True).stdout == "1\n"
         after = reader.search("", {"theme": ["zzz-neuf"]})
         assert slugs(after) == [first.slug]
+        assert slugs(reader.search("hippocampe")) == [first.slug]  # not the remembered answer
         theme = next(f for f in after.facets if f.name == "theme")
         assert ("zzz-neuf", 1, True) in [(v.value, v.count, v.selected) for v in theme.values]
         assert subprocess.run([*command, "drop"], capture_output=True, text=True).stdout == "0\n"
@@ -516,3 +520,25 @@ def test_a_thousand_sheets(sample: list[Sheet], tmp_path: Path) -> None:
         assert search.search().total == 1000
     report = ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in timings.items())
     print(f"\n1,000 sheets: indexed in {indexed:.2f} s; searches: {report}")
+
+
+def test_snippet_word_finding_agrees_with_splitting_the_texts() -> None:
+    """The snippet finds the words wanted with str.find and skips words in runs of 64
+    (search_text.py): the same word numbers and offsets as splitting the text word by word."""
+    import random
+
+    from recueil.serve.search_text import _WORD, _positions, _skip_words, stems
+
+    rng = random.Random(4)
+    vocabulary = ["école", "Parents", "l'été", "café_du", "ÉDUCATIF", "a", "x2", "œuvre", "—", "."]
+    for _ in range(200):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 300)))
+        indexed = stems(text)
+        terms = indexed.split()
+        wanted = frozenset(rng.sample(sorted(set(terms)), min(2, len(set(terms)))))
+        expected = [(i, t) for i, t in enumerate(terms) if t in wanted]
+        assert _positions(indexed, wanted) == expected
+        ends = [m.end() for m in _WORD.finditer(text)]
+        for count in (0, 1, 63, 64, 65, 130, len(ends), len(ends) + 1):
+            want = None if count > len(ends) else ([0, *ends][count])
+            assert _skip_words(text, count) == want, (count, text[:80])

@@ -292,13 +292,13 @@ class SearchIndex:
             matched = table.everything
             if terms:
                 weights = ", ".join(str(w) for w in WEIGHTS)
-                ranks = dict(
-                    self._db.execute(
+                matched, ranks = table.matches(
+                    terms,
+                    lambda: self._db.execute(
                         f"SELECT rowid, bm25(fts, {weights}) FROM fts WHERE fts MATCH ?",
                         (" ".join(f'"{term}"' for term in terms),),
-                    )
+                    ),
                 )
-                matched = table.mask_of(ranks)
             kept = table.narrow(matched, chosen)
             counts = {
                 name: table.counts(name, table.narrow(matched, chosen, but=name))

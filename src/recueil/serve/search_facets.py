@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["FacetTable", "table_for"]
+
+#: word sets whose matches a table remembers (each at most a few tens of KB)
+MATCHES_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,29 @@ class FacetTable:
                 values = masks.setdefault(name, {})
                 values[value] = values.get(value, 0) | (1 << position)
         self.masks = masks
+        self._matches: OrderedDict[tuple[str, ...], tuple[int, dict[int, float]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def matches(
+        self, terms: tuple[str, ...], find: Callable[[], Iterable[tuple[int, float]]]
+    ) -> tuple[int, dict[int, float]]:
+        """The sheets having all ``terms`` (bit set) and their bm25 ranks: ``find`` asks
+        SQLite the first time, then the answer is remembered for this generation of the index
+        (the MATCHES_KEPT latest word sets: visitors search the same words again and again,
+        with other facets or pages, and the full-text query was a third of a search)."""
+        terms = tuple(sorted(set(terms)))  # the same sheets and ranks in any order
+        with self._lock:
+            known = self._matches.get(terms)
+            if known is not None:
+                self._matches.move_to_end(terms)
+                return known
+        ranks = {doc: rank for doc, rank in find() if doc in self.bit}
+        found = (self.mask_of(ranks), ranks)
+        with self._lock:
+            self._matches[terms] = found
+            while len(self._matches) > MATCHES_KEPT:
+                self._matches.popitem(last=False)
+        return found
 
     @classmethod
     def read(cls, db: sqlite3.Connection, generation: str) -> FacetTable:
@@ -126,3 +153,9 @@ def table_for(path: Path, db: sqlite3.Connection, generation: str) -> FacetTable
     with _LOCK:  # the last one read wins: an older one is read again when next asked for
         _TABLES[path] = table
     return table
+
+
+def forget() -> None:
+    """Drop every table (a server at rest: the next search reads its table again)."""
+    with _LOCK:
+        _TABLES.clear()

@@ -260,49 +260,99 @@ def snippet(
     ``texts`` are (original text, its stems) pairs, as the index stores them: the stems say
     where the words found are without reading the text, which is only split up to the window.
     """
-    best: tuple[int, int, int, str, list[str]] | None = None
+    best: tuple[int, int, int, str, str] | None = None
     for text, indexed in texts if wanted else ():
-        terms = indexed.split()
-        if wanted.isdisjoint(terms):
+        positions = _positions(indexed, wanted)
+        if not positions:
             continue
-        start, distinct, count = _window(terms, wanted, size)
+        start, distinct, count = _window(positions, size)
         if best is None or (distinct, count) > (best[0], best[1]):
-            best = (distinct, count, start, text, terms)
+            best = (distinct, count, start, text, indexed)
     if best is None:
         text = next((t for t, _ in texts if t.strip()), "")
         return _render(text, list(islice(words(text), size + 1)), [], 0, size)
-    _, _, start, text, terms = best
+    _, _, start, text, indexed = best
+    terms = indexed.split(" ", start + size)[: start + size]
     # every word of French text has a stem, so the regex's words are the stored ones: reading
     # them without the check words() makes halves the cost of a search (what is shown is
-    # still checked against the stems just below)
-    spans = list(islice(_WORD.finditer(text), start + size + 1))
+    # still checked against the stems just below); the words before the window are skipped
+    # many at a time, never made into match objects
+    skipped = _skip_words(text, start)
+    spans: list[Any] = [None] * start  # only the window's words are read
+    if skipped is not None:
+        spans += islice(_WORD.finditer(text, skipped), size + 1)
     shown = range(start, min(start + size, len(spans)))
-    if len(spans) > len(terms) or any(
-        stem(spans[i][0]) != terms[i] for i in shown if terms[i] in wanted
+    if (
+        skipped is None
+        or len(spans) > indexed.count(" ") + 1
+        or len(terms) < len(shown) + start
+        or any(stem(spans[i][0]) != terms[i] for i in shown if terms[i] in wanted)
     ):  # the stored stems do not fit the text (another Unicode version?): stem it again
         spans = list(words(text))
         terms = [stem(m[0]) for m in spans]
-        start = _window(terms, wanted, size)[0]
-    found = [t in wanted for t in terms[: start + size]]
+        start = _window(_positions(" ".join(terms), wanted), size)[0]
+    found = [False] * start + [t in wanted for t in terms[start : start + size]]
     return _render(text, spans, found, start, size)
 
 
-def _window(terms: Sequence[str], wanted: frozenset[str], size: int) -> tuple[int, int, int]:
+#: a run of words skipped at once (possessive: a word is never cut to make up the count)
+_WORD_RUN = re.compile(r"(?:[\W_]*+[^\W_]++){64}")
+
+
+def _skip_words(text: str, count: int) -> int | None:
+    """Where the ``count``-th word of ``text`` begins its run (before the non-word characters
+    ahead of it), or None when the text has fewer words."""
+    at = 0
+    for _ in range(count // 64):
+        run = _WORD_RUN.match(text, at)
+        if run is None:
+            return None
+        at = run.end()
+    for _ in range(count % 64):
+        word = _WORD.search(text, at)
+        if word is None:
+            return None
+        at = word.end()
+    return at
+
+
+def _positions(indexed: str, wanted: frozenset[str]) -> list[tuple[int, str]]:
+    """(word number, stem) of each stem ``wanted`` in ``indexed`` (stems separated by single
+    spaces), in order: found with str.find, instead of splitting the whole text in words."""
+    padded = f" {indexed} "
+    hits: list[tuple[int, str]] = []
+    for term in wanted:
+        needle = f" {term} "
+        at = padded.find(needle)
+        while at >= 0:
+            hits.append((at, term))
+            at = padded.find(needle, at + len(term) + 1)
+    hits.sort()
+    found: list[tuple[int, str]] = []
+    number, counted = 0, 0
+    for at, term in hits:  # a word's number is the count of spaces before it
+        number += padded.count(" ", counted, at)
+        counted = at
+        found.append((number, term))
+    return found
+
+
+def _window(positions: Sequence[tuple[int, str]], size: int) -> tuple[int, int, int]:
     """Where to start the snippet of ``size`` words with the most distinct stems wanted (then
-    the most words found): (first word, distinct stems, words found), a few words before."""
-    positions = [i for i, term in enumerate(terms) if term in wanted]
+    the most words found): (first word, distinct stems, words found), a few words before.
+    ``positions`` are the words found, in order, as (word number, stem)."""
     best = (0, 0, 0)
     inside: Counter[str] = Counter()
     end = 0
-    for index, first in enumerate(positions):
-        while end < len(positions) and positions[end] < first + size - 4:
-            inside[terms[positions[end]]] += 1
+    for index, (first, term) in enumerate(positions):
+        while end < len(positions) and positions[end][0] < first + size - 4:
+            inside[positions[end][1]] += 1
             end += 1
         if (len(inside), end - index) > best[1:]:
             best = (max(0, first - 4), len(inside), end - index)
-        inside[terms[first]] -= 1
-        if not inside[terms[first]]:
-            del inside[terms[first]]
+        inside[term] -= 1
+        if not inside[term]:
+            del inside[term]
     return best
 
 

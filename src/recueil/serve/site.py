@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse
 
 from recueil.markup.fragment import GOTO, VIRTUAL_ROOT
 from recueil.render.template import make_environment, typography_options
+from recueil.serve import search_facets
 from recueil.serve.catalogue import Catalogue, Snapshot
 from recueil.serve.files import FileHashes
 from recueil.serve.renders import RenderService
@@ -83,6 +84,7 @@ class Site:
         with self._lock:
             self._articles = ("", OrderedDict())
         SNIPPETS.clear()
+        search_facets.forget()
 
     def warm_for(self, snapshot: Snapshot) -> None:
         """Have the render workers load ``snapshot`` if they have not yet (called on the event
