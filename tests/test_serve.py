@@ -298,6 +298,9 @@ def test_a_worker_killed_fails_only_its_request(tmp_path: Path) -> None:
     import threading
 
     root = copy_project(tmp_path / "p", SOURCES[:2])
+    source = root / "content" / SOURCES[1]  # long enough to be still laid out when killed
+    paragraph = "Les parents viennent au collège chaque mardi pour un café partagé. " * 12
+    source.write_text(source.read_text() + f"\n\n{paragraph}" * 150, encoding="utf-8")
     with TestClient(create_app(ServerOptions(root, jobs=1, queue=2))) as client:
         service = client.app.state.site.service  # type: ignore[attr-defined]
         (pid,) = service.pids()
@@ -470,3 +473,26 @@ def test_the_server_process_answers_pages_without_loading_the_pdf_libraries() ->
     )
     assert found.returncode == 0, found.stderr
     assert found.stdout.split() == []
+
+
+def test_a_worker_rehearses_a_layout_when_it_warms_and_keeps_nothing_of_it(tmp_path: Path) -> None:
+    """Warming lays a sheet out once (styles parsed, fonts loaded) so that the first render
+    asked is only its own layout; the rehearsal is neither cached, remembered nor counted, and
+    a state where only sources changed keeps the compiled templates."""
+    from recueil.serve import tasks
+
+    root = copy_project(tmp_path / "p", SOURCES[:3])
+    renders = root / "build" / ".cache" / "renders"
+    assert tasks.warm(str(root), "ctx-1")
+    _, _, renderer = tasks._state(str(root), "ctx-1")
+    assert tasks._LOADED["rehearsed"] == (str(root), "ctx")
+    assert renderer.layouts == 0 and not renderer.renders
+    assert not renders.exists() or not any(renders.rglob("facts.json"))
+    assert tasks.warm(str(root), "ctx-2")  # only sources changed (same context)
+    _, _, again = tasks._state(str(root), "ctx-2")
+    assert again is not renderer and again.env is renderer.env
+    assert again.image_cache is not renderer.image_cache  # images are looked at again
+    assert tasks.warm(str(root), "other-3")  # styles or templates changed: all made again
+    _, _, other = tasks._state(str(root), "other-3")
+    assert other.env is not renderer.env
+    assert tasks._LOADED["rehearsed"] == (str(root), "other")

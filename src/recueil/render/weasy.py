@@ -7,6 +7,7 @@ than by raising, so its records are captured per render and returned as diagnost
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 from dataclasses import dataclass, field
@@ -187,6 +188,9 @@ def parse_styles_once(html: str, project_dir: Path, style_dirs: tuple[Path, ...]
 
 _Styles = tuple[list["CSS"], "FontConfiguration", tuple[str, ...], tuple[str, ...]]
 _PARSED: dict[tuple[Any, ...], _Styles] = {}
+# dropped before the interpreter tears modules down: a FontConfiguration deleted after
+# WeasyPrint's module (imported lazily, so torn down first) cannot remove its folder
+atexit.register(_PARSED.clear)
 
 
 def _parsed_styles(

@@ -237,8 +237,11 @@ class Catalogue:
 
     def _load(self, files: tuple[tuple[str, int, int], ...]) -> Snapshot:
         context = source_context(files, self._content_name())
+        previous: SheetRenderer | None = None
         if self._memo is None or self._memo.context != context:
             self._memo = SourceMemo(context)
+        elif getattr(self, "snapshot", None) is not None:  # only sources changed
+            previous = self.snapshot.renderer
         project, problems = load_project(self.root)
         corpus = load_corpus(project, memo=self._memo)
         collections, found = discover_collections(project)
@@ -249,7 +252,7 @@ class Catalogue:
             collections=tuple(collections),
             problems=(*problems, *corpus.diagnostics, *found),
             stamp=f"{context}-{digest(repr(files))[:32]}",
-            renderer=SheetRenderer(project, corpus, cache),
+            renderer=SheetRenderer(project, corpus, cache, same_files_as=previous),
             sheets=MappingProxyType({s.slug: s for s in corpus.sheets}),
             failed=MappingProxyType({f.slug: f for f in corpus.failed if f.slug}),
         )

@@ -8,6 +8,7 @@ project's time limit (``render_timeout``); the worker's memory is capped like th
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
 import gc
@@ -86,8 +87,15 @@ def give_back_memory(collect: bool) -> None:
 
 
 def warm(root: str, stamp: str) -> bool:
-    """Load the project ahead of the first request."""
-    _state(root, stamp)
+    """Load the project ahead of the first request; the first time, and when files other than
+    the sources changed (styles, fonts), rehearse a layout too (SheetRenderer.rehearse)."""
+    _, corpus, renderer = _state(root, stamp)
+    context = (root, stamp.split("-", 1)[0])
+    if _LOADED.get("rehearsed") != context and corpus.sheets:
+        with contextlib.suppress(Exception):  # a sheet that cannot be laid out: no rehearsal
+            renderer.rehearse(corpus.sheets[0])
+        _LOADED["rehearsed"] = context
+        give_back_memory(collect=True)
     return True
 
 
@@ -197,15 +205,17 @@ def _state(root: str, stamp: str) -> tuple[Project, Corpus, SheetRenderer]:
     if _LOADED.get("key") != (root, stamp):
         context = stamp.split("-", 1)[0]
         memo = _LOADED.get("memo")
+        previous: SheetRenderer | None = None
         if not isinstance(memo, SourceMemo) or memo.context != context or not context:
             memo = _LOADED["memo"] = SourceMemo(context)
+        elif _LOADED.get("key", ("",))[0] == root:  # only sources changed: keep the rest
+            previous = _LOADED["state"][2]
         gc.unfreeze()  # the state loaded before is garbage now: let the collector see it
         project, _ = load_project(Path(root))
         corpus = load_corpus(project, memo=memo)
         cache = RenderCache(project.build_dir / CACHE_DIR / "renders")
-        _LOADED.update(
-            key=(root, stamp), state=(project, corpus, SheetRenderer(project, corpus, cache))
-        )
+        renderer = SheetRenderer(project, corpus, cache, same_files_as=previous)
+        _LOADED.update(key=(root, stamp), state=(project, corpus, renderer))
         gc.collect()
         gc.freeze()  # what lives as long as this state is not walked by every collection
     state: tuple[Project, Corpus, SheetRenderer] = _LOADED["state"]
