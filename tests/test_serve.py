@@ -496,3 +496,22 @@ def test_a_worker_rehearses_a_layout_when_it_warms_and_keeps_nothing_of_it(tmp_p
     _, _, other = tasks._state(str(root), "other-3")
     assert other.env is not renderer.env
     assert tasks._LOADED["rehearsed"] == (str(root), "other")
+
+
+def test_a_project_page_template_added_while_serving_is_shown(tmp_path: Path) -> None:
+    """The web templates are compiled once per state of the project's files (not looked at
+    on disk per page): a template the project adds to ``web/`` makes a new state."""
+    import time
+
+    root = copy_project(tmp_path / "p", SOURCES[:2])
+    with TestClient(create_app(ServerOptions(root, jobs=1, watch=False))) as client:
+        assert "Bienvenue au centre" not in client.get("/").text
+        (root / "web").mkdir()
+        (root / "web" / "home.html").write_text(
+            '{% extends "base.html" %}{% block content %}<p>Bienvenue au centre</p>{% endblock %}',
+            encoding="utf-8",
+        )
+        deadline = time.monotonic() + 15
+        while "Bienvenue au centre" not in client.get("/").text:
+            assert time.monotonic() < deadline, "the new template was never used"
+            time.sleep(0.3)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import threading
@@ -112,11 +113,12 @@ def create_app(options: ServerOptions) -> Starlette:
         site.warm_for(snapshot)
         if snapshot.stamp != shown["stamp"]:
             shown["stamp"] = snapshot.stamp
+            await asyncio.to_thread(site.prepare, snapshot)
             if previews is not None:
                 await previews.refresh(snapshot)
             # the previous snapshot and its templates' environment are garbage in cycles,
             # which Python's oldest generation collects rarely: each save left them behind
-            await asyncio.to_thread(tasks.give_back_memory, True)
+            await asyncio.to_thread(settle)
 
     async def on_change(paths: set[Path]) -> None:
         _, after = await asyncio.to_thread(catalogue.refresh)
@@ -125,6 +127,8 @@ def create_app(options: ServerOptions) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.warm(str(catalogue.root), catalogue.snapshot.stamp)
+        await asyncio.to_thread(site.prepare, catalogue.snapshot)
+        await asyncio.to_thread(settle)
         stop = asyncio.Event()
         stop_polling = threading.Event()
         loop = asyncio.get_running_loop()
@@ -192,6 +196,17 @@ def create_app(options: ServerOptions) -> Starlette:
     return app
 
 
+def settle() -> None:
+    """Collect what a previous state left, give the memory back, and freeze what lives on.
+
+    The loaded project (1,000 sheets: some 70,000 objects) is out of reach of the collector
+    until the next state, so the full collections that busy periods trigger walk only what
+    requests made: one took 26 ms, and showed in the slowest answers under load."""
+    gc.unfreeze()
+    tasks.give_back_memory(collect=True)
+    gc.freeze()
+
+
 def _log_failure(future: Any) -> None:
     """A preview update started by the poller failed: say so, the next change tries again."""
     if not future.cancelled() and future.exception() is not None:
@@ -212,7 +227,7 @@ async def rest_when_idle(site: Site, idle: float, stop: asyncio.Event) -> None:
         if quiet:
             site.rest()
         if retired or quiet:
-            await asyncio.to_thread(tasks.give_back_memory, True)
+            await asyncio.to_thread(settle)
 
 
 def app_from_environment() -> Starlette:

@@ -35,7 +35,8 @@ from recueil.sources.project import CACHE_DIR, Project, load_project
 from recueil.sources.sheet import Sheet
 
 #: folders and files of a project whose changes make a new snapshot
-WATCHED = ("recueil.yaml", "themes.yaml", "kinds", "templates", "styles", "collections")
+#: what shapes the catalogue besides the sources (the web pages' own templates included)
+WATCHED = ("recueil.yaml", "themes.yaml", "kinds", "templates", "styles", "collections", "web")
 logger = logging.getLogger(__name__)
 #: how often, at most, the files are looked at
 CHECK_SECONDS = 1.0

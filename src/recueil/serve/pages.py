@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
@@ -76,11 +77,15 @@ async def search(request: Request) -> Response:
     results = index_for(path).search(query, filters, page=page, per_page=PER_PAGE)
     state = [(name, value) for name in FACETS for value in filters.get(name, [])]
 
+    current = _url("/recherche", [("q", query), *state])
+    joiner = "&" if "?" in current else "?"
+
     def toggle(name: str, value: str) -> str:
-        """The URL with this facet value added, or removed when it is on (page 1 again)."""
-        pairs = [(n, v) for n, v in state if (n, v) != (name, value)]
+        """The URL with this facet value added, or removed when it is on (page 1 again).
+        Adding is the current URL and one more pair (a page shows some 90 of these links)."""
         if (name, value) not in state:
-            pairs.append((name, value))
+            return f"{current}{joiner}{urlencode([(name, value)])}"
+        pairs = [(n, v) for n, v in state if (n, v) != (name, value)]
         return _url("/recherche", [("q", query), *pairs])
 
     def page_link(number: int) -> str:

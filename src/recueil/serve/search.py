@@ -34,12 +34,14 @@ from recueil.serve.search_facets import Row, table_for
 from recueil.serve.search_text import (
     SNIPPETS,
     Document,
+    best_window,
     cut,
     document,
     fold,
+    opening,
     query_stems,
-    snippet,
     stems,
+    window_snippet,
 )
 from recueil.sources.sheet import Sheet
 
@@ -315,24 +317,34 @@ class SearchIndex:
         facets = tuple(_facet(name, counts[name], chosen.get(name, ())) for name in FACETS)
         return Results(hits=hits, total=total, facets=facets, page=page, pages=pages, query=text)
 
+    def _snippet(self, doc: int, wanted: frozenset[str]) -> Markup:
+        """A hit's snippet: its texts' stems say which text shows the words best, and only
+        that text is read (the four, body included, were a sixth of a new search)."""
+        if not wanted:  # browsing: the start of the chapô, or of the body
+            return opening(_original(self._db, doc, "coalesce(nullif(summary, ''), "
+                                     "substr(body, 1, 2000))"))  # fmt: skip
+        stemmed = self._db.execute(
+            f"SELECT {', '.join(_TEXTS)} FROM fts WHERE rowid = ?", (doc,)
+        ).fetchone() or ("",) * len(_TEXTS)
+        chosen = best_window(stemmed, wanted)
+        if chosen is None:  # the words are in the title only: the start of the first text
+            texts = self._db.execute(
+                f"SELECT {', '.join(_TEXTS)} FROM texts WHERE id = ?", (doc,)
+            ).fetchone() or ("",)
+            return opening(next((t for t in texts if t.strip()), ""))
+        column, start = chosen
+        return window_snippet(
+            _original(self._db, doc, _TEXTS[column]), stemmed[column], wanted, start
+        )
+
     def _hits(self, shown: list[tuple[Row, float]], terms: tuple[str, ...]) -> tuple[Hit, ...]:
         """The result cards of one page, with their snippets (remembered: search_text.py)."""
         wanted = frozenset(terms)
         hits: list[Hit] = []
-        texts = (  # browsing shows the start of the chapô (or body): no need for the rest
-            "SELECT t.summary, f.summary, t.body, f.body, t.territory, f.territory,"
-            " t.keywords, f.keywords FROM texts AS t JOIN fts AS f ON f.rowid = t.id"
-            if terms
-            else "SELECT coalesce(nullif(t.summary, ''), substr(t.body, 1, 2000)), ''"
-            " FROM texts AS t"
-        )
         for row, rank in shown:
             found = SNIPPETS.get(key := (row.slug, row.source_hash, wanted))
             if found is None:
-                text = self._db.execute(f"{texts} WHERE t.id = ?", (row.doc,)).fetchone()
-                text = text or ("", "")
-                pairs = [(text[i], text[i + 1]) for i in range(0, len(text), 2)]
-                found = SNIPPETS.put(key, snippet(pairs, wanted))
+                found = SNIPPETS.put(key, self._snippet(row.doc, wanted))
             hits.append(Hit(row.slug, row.title, row.kind, row.theme, row.date, found,
                             -float(rank) or 0.0))  # fmt: skip
         return tuple(hits)
@@ -359,6 +371,14 @@ def index_for(path: Path) -> SearchIndex:
         inode = path.stat().st_ino
     held[path] = (inode, index)
     return index
+
+
+_TEXTS = ("summary", "body", "territory", "keywords")  # where a snippet may come from
+
+
+def _original(db: sqlite3.Connection, doc: int, column: str) -> str:
+    found = db.execute(f"SELECT {column} FROM texts WHERE id = ?", (doc,)).fetchone()
+    return str(found[0]) if found else ""
 
 
 def _filters(filters: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:

@@ -260,18 +260,41 @@ def snippet(
     ``texts`` are (original text, its stems) pairs, as the index stores them: the stems say
     where the words found are without reading the text, which is only split up to the window.
     """
-    best: tuple[int, int, int, str, str] | None = None
-    for text, indexed in texts if wanted else ():
+    chosen = best_window([indexed for _, indexed in texts], wanted, size)
+    if chosen is None:
+        return opening(next((t for t, _ in texts if t.strip()), ""), size)
+    column, start = chosen
+    text, indexed = texts[column]
+    return window_snippet(text, indexed, wanted, start, size)
+
+
+def best_window(
+    stemmed: Sequence[str], wanted: frozenset[str], size: int = SNIPPET_WORDS
+) -> tuple[int, int] | None:
+    """Which of the texts of stems ``stemmed`` shows the stems ``wanted`` best, and from which
+    word: (text number, first word); None when none has any. Only the stems are read, so a
+    search fetches the original of one text per hit."""
+    best: tuple[int, int, int, int] | None = None
+    for column, indexed in enumerate(stemmed if wanted else ()):
         positions = _positions(indexed, wanted)
         if not positions:
             continue
         start, distinct, count = _window(positions, size)
         if best is None or (distinct, count) > (best[0], best[1]):
-            best = (distinct, count, start, text, indexed)
-    if best is None:
-        text = next((t for t, _ in texts if t.strip()), "")
-        return _render(text, list(islice(words(text), size + 1)), [], 0, size)
-    _, _, start, text, indexed = best
+            best = (distinct, count, start, column)
+    return None if best is None else (best[3], best[2])
+
+
+def opening(text: str, size: int = SNIPPET_WORDS) -> Markup:
+    """The first ``size`` words of ``text``, escaped (a hit whose texts show no word wanted)."""
+    return _render(text, list(islice(words(text), size + 1)), [], 0, size)
+
+
+def window_snippet(
+    text: str, indexed: str, wanted: frozenset[str], start: int, size: int = SNIPPET_WORDS
+) -> Markup:
+    """Words ``start`` to ``start + size`` of ``text`` (whose stems are ``indexed``), those
+    wanted in <mark>."""
     terms = indexed.split(" ", start + size)[: start + size]
     # every word of French text has a stem, so the regex's words are the stored ones: reading
     # them without the check words() makes halves the cost of a search (what is shown is
@@ -295,24 +318,21 @@ def snippet(
     return _render(text, spans, found, start, size)
 
 
-#: a run of words skipped at once (possessive: a word is never cut to make up the count)
-_WORD_RUN = re.compile(r"(?:[\W_]*+[^\W_]++){64}")
+#: runs of words skipped at once (possessive: a word is never cut to make up the count)
+_WORD_RUNS = tuple((size, re.compile(rf"(?:[\W_]*+[^\W_]++){{{size}}}")) for size in (64, 8, 1))
 
 
 def _skip_words(text: str, count: int) -> int | None:
     """Where the ``count``-th word of ``text`` begins its run (before the non-word characters
     ahead of it), or None when the text has fewer words."""
     at = 0
-    for _ in range(count // 64):
-        run = _WORD_RUN.match(text, at)
-        if run is None:
-            return None
-        at = run.end()
-    for _ in range(count % 64):
-        word = _WORD.search(text, at)
-        if word is None:
-            return None
-        at = word.end()
+    for size, run in _WORD_RUNS:
+        for _ in range(count // size):
+            found = run.match(text, at)
+            if found is None:
+                return None
+            at = found.end()
+        count %= size
     return at
 
 
