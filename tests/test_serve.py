@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -455,6 +456,7 @@ def test_a_retired_worker_starts_again_when_every_running_one_is_busy() -> None:
 _LEAN_SERVER = """
 import sys
 from pathlib import Path
+from typing import Any
 from starlette.testclient import TestClient
 from recueil.serve.app import ServerOptions, create_app
 client = TestClient(create_app(ServerOptions(Path(sys.argv[1]), public=True)))
@@ -515,3 +517,42 @@ def test_a_project_page_template_added_while_serving_is_shown(tmp_path: Path) ->
         while "Bienvenue au centre" not in client.get("/").text:
             assert time.monotonic() < deadline, "the new template was never used"
             time.sleep(0.3)
+
+
+def test_a_search_page_asked_again_is_kept_until_the_sheets_or_the_selection_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same search is answered from the page kept for it, without searching; a selection
+    of another size, or a sheet edited (a new snapshot and index), makes the page again."""
+    import time
+
+    from recueil.serve.search import SearchIndex
+
+    root = copy_project(tmp_path / "p", SOURCES[:3])
+    with TestClient(create_app(ServerOptions(root, jobs=1))) as client:
+        first = client.get("/recherche?q=passerelle").text
+        assert 'href="/fiches/HDF-2022-001"' in first
+        searches: list[str] = []
+        real = SearchIndex.search
+
+        def counted(self: SearchIndex, query: str = "", *args: Any, **kwargs: Any) -> Any:
+            searches.append(query)
+            return real(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(SearchIndex, "search", counted)
+        assert client.get("/recherche?q=passerelle").text == first
+        assert searches == []
+        client.get("/selection/ajouter", params={"fiche": "HDF-2022-001"}, follow_redirects=False)
+        chosen = client.get("/recherche?q=passerelle").text
+        assert 'Ma sélection <span class="count">(1)</span>' in chosen
+        assert searches == ["passerelle"]
+        source = root / "content" / SOURCES[1]
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace("Classe passerelle", "Classe passerelle renouvelée", 1),
+                          encoding="utf-8")  # fmt: skip
+        deadline = time.monotonic() + 10
+        after = client.get("/recherche?q=passerelle").text
+        while "renouvelée" not in after and time.monotonic() < deadline:
+            time.sleep(0.2)
+            after = client.get("/recherche?q=passerelle").text
+        assert "Classe passerelle renouvelée" in text_of(after)

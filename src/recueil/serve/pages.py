@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from recueil.serve.catalogue import SEARCH_FILE
 from recueil.serve.linked_data import sheet_json_ld
@@ -70,11 +70,18 @@ async def search(request: Request) -> Response:
         page = max(1, min(int(params.get("page", "1")), 10_000))
     except ValueError:
         raise HTTPException(400, "Numéro de page invalide.") from None
-    path = snapshot.project.build_dir / CACHE_DIR / SEARCH_FILE
+    index = index_for(snapshot.project.build_dir / CACHE_DIR / SEARCH_FILE)
+    # the same search asked again (a shared link, a popular word, the facet pages people
+    # browse) is the same page while neither the project nor the index changed
+    key = (snapshot.stamp, index.generation(), str(request.url.query),
+           len(site.selection_cookie(request, snapshot)))  # fmt: skip
+    kept = site.search_pages.get(key)
+    if kept is not None:
+        return HTMLResponse(kept)
 
     # on the event loop: a search is about a millisecond of work (search_facets.py), less
     # than handing it to a thread and taking the interpreter's lock back from it
-    results = index_for(path).search(query, filters, page=page, per_page=PER_PAGE)
+    results = index.search(query, filters, page=page, per_page=PER_PAGE)
     state = [(name, value) for name in FACETS for value in filters.get(name, [])]
 
     current = _url("/recherche", [("q", query), *state])
@@ -91,7 +98,7 @@ async def search(request: Request) -> Response:
     def page_link(number: int) -> str:
         return _url("/recherche", [("q", query), *state, ("page", number)])
 
-    return site.page(
+    answer = site.page(
         request,
         "search.html",
         query=query,
@@ -102,6 +109,8 @@ async def search(request: Request) -> Response:
         toggle=toggle,
         page_link=page_link,
     )
+    site.search_pages.put(key, bytes(answer.body))
+    return answer
 
 
 async def sheet(request: Request) -> Response:

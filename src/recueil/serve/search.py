@@ -270,6 +270,12 @@ class SearchIndex:
 
     # ------------------------------------------------------------------------ searching
 
+    def generation(self) -> str:
+        """A token that changes whenever the index does (in any process): what is kept of a
+        search's answer is kept under it."""
+        (generation,) = self._db.execute("SELECT generation FROM state").fetchone()
+        return str(generation)
+
     def search(
         self,
         query: str = "",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -30,6 +29,7 @@ from markupsafe import Markup, escape
 
 from recueil.core.limits import InputLimits, TooSlow, deadline
 from recueil.markup.structure import source_problem
+from recueil.serve.memo import Memo
 from recueil.sources.sheet import Sheet
 
 #: longest query taken into account, and most words searched (the rest is ignored)
@@ -400,31 +400,7 @@ def _render(
     return Markup("".join(pieces))
 
 
-class SnippetMemo:
-    """Snippets already made, by (slug, source hash, stems wanted): a snippet depends on
-    nothing else, and building one reads the sheet's whole text (half of a search's time);
-    visitors ask for the same words again and again, with other facets or another page."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._known: dict[tuple[str, str, frozenset[str]], Markup] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, frozenset[str]]) -> Markup | None:
-        with self._lock:
-            return self._known.get(key)
-
-    def put(self, key: tuple[str, str, frozenset[str]], shown: Markup) -> Markup:
-        with self._lock:
-            if len(self._known) >= self.size:
-                self._known.pop(next(iter(self._known)))
-            self._known[key] = shown
-        return shown
-
-    def clear(self) -> None:
-        with self._lock:
-            self._known.clear()
-
-
-#: the snippets of this process (a few MB at most)
-SNIPPETS = SnippetMemo(20_000)
+#: the snippets of this process (a few MB at most), by (slug, source hash, stems wanted): a
+#: snippet depends on nothing else, building one reads the sheet's text, and visitors ask for
+#: the same words again and again, with other facets or another page
+SNIPPETS: Memo[tuple[str, str, frozenset[str]], Markup] = Memo(20_000)

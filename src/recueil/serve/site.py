@@ -33,6 +33,7 @@ from recueil.render.template import make_environment, typography_options
 from recueil.serve import search_facets
 from recueil.serve.catalogue import Catalogue, Snapshot, sheet_facts
 from recueil.serve.files import FileHashes
+from recueil.serve.memo import Memo
 from recueil.serve.renders import RenderService
 from recueil.serve.search_text import SNIPPETS
 from recueil.sources.project import defaults_dir
@@ -45,6 +46,8 @@ _STYLE_ATTRIBUTE = re.compile(r"""\sstyle=(?:"[^"]*"|'[^']*')""")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 #: sheets' articles kept for the current snapshot (some 10 KB each; made again beyond)
 ARTICLES_KEPT = 1024
+#: search result pages kept for the current snapshot and index (some 30 KB each)
+SEARCH_PAGES_KEPT = 256
 
 
 @dataclass
@@ -60,6 +63,8 @@ class Site:
         self._env: tuple[str, jinja2.Environment] | None = None
         self._articles: tuple[str, OrderedDict[str, Markup]] = ("", OrderedDict())
         self._lock = threading.Lock()
+        #: search result pages, by snapshot, index generation, query string and selection size
+        self.search_pages: Memo[tuple[str, str, str, int], bytes] = Memo(SEARCH_PAGES_KEPT)
         self.last_request = time.monotonic()
         self.resting = False
         self._warmed = self.catalogue.snapshot.stamp  # the lifespan warms the first one
@@ -76,7 +81,7 @@ class Site:
 
     def rest(self) -> None:
         """No request for a while: forget what is kept in memory to answer faster (files
-        downloaded, sheets' articles, search snippets). All of it is made again from the
+        downloaded, sheets' articles, search snippets and pages). All of it is made again from the
         files on the next requests, in milliseconds; until then the server holds only the
         project, like the first minute after it started."""
         self.resting = True
@@ -84,6 +89,7 @@ class Site:
         with self._lock:
             self._articles = ("", OrderedDict())
         SNIPPETS.clear()
+        self.search_pages.clear()
         search_facets.forget()
 
     def warm_for(self, snapshot: Snapshot) -> None:
