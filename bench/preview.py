@@ -130,15 +130,19 @@ def main() -> None:
             member = root / IN_COLLECTION
             text = member.read_text(encoding="utf-8")
             for label, new in (
-                ("page count unchanged", text.replace("## ", "## Modifié · ", 1)),
+                # a word changed in a paragraph (a heading of its own is a required section)
+                ("page count unchanged", text.replace("\n\nDans ", "\n\nCette année, dans ", 1)),
                 ("page count changed", text + "\n\n" + "Paragraphe ajouté. " * 400 + "\n"),
             ):
                 old = page.locator(".preview").get_attribute("data-version")
                 member.write_text(new, encoding="utf-8")
                 seconds = _wait_changed(page, ".preview", "data-version", old, 120)
                 pages = page.locator(".preview").get_attribute("data-pages")
+                # a valid edit: the collection was assembled with the sheet, not without it
+                valid = page.locator(".preview-problems").is_hidden()
                 rows.append(f"| national collection, one sheet edited ({label}; {pages} pages) "
-                            f"→ preview updated | {seconds:.2f} s | ≤ "
+                            f"→ preview updated | {seconds:.2f} s"
+                            f"{'' if valid else ' (INVALID: the edit made the sheet fail)'} | ≤ "
                             f"{'1.5' if 'unchanged' in label else '4'} s |")  # fmt: skip
             member.write_text(text, encoding="utf-8")
 

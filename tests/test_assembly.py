@@ -98,6 +98,43 @@ def test_frame_is_laid_out_in_several_documents_and_gives_the_same_pages(nationa
     assert sorted(a.named_destinations) == sorted(b.named_destinations)
 
 
+def test_a_preview_assembly_prints_the_same_pages_without_tree_or_shared_fonts(national) -> None:
+    """An author's preview (recueil serve) skips what the screen does not show: the structure
+    tree and the merging of font subsets; the pages, their text and sizes are the same."""
+    project, corpus, collection, renderer = national
+    full, diagnostics = build_collection(project, corpus, collection, renderer)
+    assert full is not None, diagnostics
+    preview, diagnostics = build_collection(project, corpus, collection, renderer, preview=True)
+    assert preview is not None, diagnostics
+    a, b = PdfReader(io.BytesIO(full.pdf)), PdfReader(io.BytesIO(preview.pdf))
+    assert len(a.pages) == len(b.pages) == full.plan.total
+    assert [p.extract_text() for p in a.pages] == [p.extract_text() for p in b.pages]
+    assert [tuple(p.mediabox) for p in a.pages] == [tuple(p.mediabox) for p in b.pages]
+    assert "/StructTreeRoot" in a.trailer["/Root"] and "/StructTreeRoot" not in b.trailer["/Root"]
+
+    # each sheet keeps its own subsets: more font programs than in the shared file
+    assert _font_files(b) > _font_files(a)
+
+
+def _font_files(reader: PdfReader) -> int:
+    """Font programs reachable from the pages' fonts (each counted once)."""
+    seen: set[int] = set()
+    for page in reader.pages:
+        resources = page["/Resources"].get_object()
+        fonts = resources["/Font"].get_object() if "/Font" in resources else {}
+        for reference in fonts.values():
+            font = reference.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                descriptor = descriptor.get_object()
+                for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                    if key in descriptor:
+                        seen.add(descriptor.raw_get(key).idnum)
+    return len(seen)
+
+
 def test_merge_releases_each_sheet_once_copied(national, monkeypatch) -> None:
     """When the file is written, no sheet's reader is alive any more (they were all read)."""
     project, corpus, collection, renderer = national

@@ -164,7 +164,21 @@ def test_a_collection_preview_shows_every_page_and_marks_the_changed_ones(
         text = source.read_text(encoding="utf-8")
         preview = page.locator(".preview")
         version = preview.get_attribute("data-version")
-        source.write_text(text.replace("## ", "## Modifié · ", 1), encoding="utf-8")
+        images = page.locator(".preview-pages img")
+        before = [images.nth(i).get_attribute("src") for i in range(count)]
+        # a word more in a paragraph: the sheet is still valid and keeps its page count
+        source.write_text(text.replace("\n\nDans ", "\n\nCette année, dans ", 1), encoding="utf-8")
         wait_until(lambda: preview.get_attribute("data-version") != version, 180)
-        changed = page.locator(".preview-pages li.changed").count()
-        assert 0 < changed < count
+        assert page.locator(".preview-problems").is_hidden()
+        assert images.count() == count
+        after = [images.nth(i).get_attribute("src") for i in range(count)]
+        # only the edited sheet's pages get new images; the others are not fetched again
+        moved = [
+            i + 1 for i, (old, new) in enumerate(zip(before, after, strict=True)) if old != new
+        ]
+        marked = page.locator(".preview-pages li.changed")
+        assert [marked.nth(i).get_attribute("id") for i in range(marked.count())] == [
+            f"page-{n}" for n in moved
+        ]
+        sheet_pages = len(PdfReader(built / "build" / "sheets" / "OCC-2023-005.pdf").pages)
+        assert moved and moved[-1] - moved[0] < sheet_pages, (moved, sheet_pages)

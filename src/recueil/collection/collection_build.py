@@ -240,10 +240,12 @@ def assemble_collection(
     cache: RenderCache | None = None,
     edition: Edition | None = None,
     jobs: int = 1,
+    preview: bool = False,
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
     """Assemble a prepared collection (generated parts reused from ``cache`` when unchanged).
 
-    ``jobs`` worker processes lay out the generated parts and the overlay.
+    ``jobs`` worker processes lay out the generated parts and the overlay; ``preview`` makes
+    the pages only (Assembler.preview).
     """
     assembler = Assembler(
         project,
@@ -257,6 +259,7 @@ def assemble_collection(
         jobs,
         prepared.missing,
         prepared.kinds_in_use,
+        preview=preview,
     )
     try:
         assembled = assembler.assemble()
@@ -275,14 +278,18 @@ def build_collection(
     variant: str = "",
     jobs: int = 1,
     allow_incomplete: bool = False,
+    preview: bool = False,
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
-    """Render (or reuse) every sheet of the collection, then assemble it."""
+    """Render (or reuse) every sheet of the collection, then assemble it (for an author's
+    preview: the pages only, see Assembler.preview)."""
     prepared, diagnostics = prepare_collection(
         project, corpus, collection, renderer, variant, allow_incomplete
     )
     if prepared is None:
         return None, diagnostics
-    result, found = assemble_collection(project, prepared, renderer.cache, renderer.edition, jobs)
+    result, found = assemble_collection(
+        project, prepared, renderer.cache, renderer.edition, jobs, preview
+    )
     return result, diagnostics + found
 
 

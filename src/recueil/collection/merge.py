@@ -52,10 +52,11 @@ class Merger:
         sheets: Sequence[str],
         printable: bool,
         spool_folder: Path | None = None,
+        share_fonts: bool = True,
     ):
         self.writer = PackedWriter()  # written with object streams (packing.py)
         #: fonts and streams the renders have in common, stored once (sharing.py)
-        self.sharing = Sharing(self.writer)
+        self.sharing = Sharing(self.writer, share_fonts)
         self.spool = Spool(spool_folder)
         self.renders = renders
         self.order = list(sheets)

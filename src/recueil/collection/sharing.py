@@ -38,9 +38,11 @@ _STRUCTURE = ("/StructParent", "/StructParents")
 class Sharing:
     """Shared fonts and streams of one output ``writer`` (see the module docstring)."""
 
-    def __init__(self, writer: PdfWriter):
+    def __init__(self, writer: PdfWriter, share_fonts: bool = True):
         self.writer = writer
         self.fonts = SharedFonts(writer)
+        #: False: each render keeps its own font subsets (a preview: no merging to wait for)
+        self.share_fonts = share_fonts
         #: digest of a stream → the object of the output holding it
         self.streams: dict[bytes, int] = {}
         #: for each reader being copied: its streams not seen before, by object number
@@ -102,6 +104,9 @@ class _Walk:
         if not isinstance(reference, IndirectObject) or reference.idnum in self.seen:
             return
         self.seen.add(reference.idnum)
+        if not self.sharing.share_fonts:
+            self.streams_in(reference)
+            return
         shared = self.sharing.fonts.share(reference.get_object())
         if shared is not None:
             self.mapped[reference.idnum] = shared.idnum

@@ -43,7 +43,8 @@ class Preview:
     pages: int = 0
     outdated: bool = False
     problems: list[dict[str, Any]] = field(default_factory=list)
-    #: versions of each page's image, to highlight the pages that changed
+    #: each page's fingerprint (tasks.page_fingerprints): the version of its image, and how
+    #: the pages that changed are found
     page_versions: list[str] = field(default_factory=list)
     changed_pages: list[int] = field(default_factory=list)
     listeners: set[asyncio.Queue[str]] = field(default_factory=set)
@@ -57,6 +58,7 @@ class Preview:
                 "outdated": self.outdated,
                 "problems": self.problems,
                 "changed": self.changed_pages,
+                "prints": self.page_versions,
             },
             ensure_ascii=False,
         )

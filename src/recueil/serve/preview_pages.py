@@ -24,7 +24,8 @@ from recueil.serve.site import Site, site_of
 
 #: displayed width of a page in the preview, in CSS pixels; images are twice as wide
 PAGE_WIDTH = 620
-_IMAGES: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+#: page images by page fingerprint and width: a page an edit left alone keeps its image
+_IMAGES: OrderedDict[tuple[str, int], bytes] = OrderedDict()
 _IMAGES_LOCK = threading.Lock()
 
 
@@ -124,7 +125,7 @@ async def _image(request: Request, preview: Preview | None) -> Response:
         raise HTTPException(404, "Cette page n’existe pas.")
     small = request.query_params.get("taille") == "vignette"
     width = 360 if small else PAGE_WIDTH * 2  # the vignette is the catalogue's thumbnail
-    key = (preview.version, number, width)
+    key = (preview.page_versions[number - 1], width)
     with _IMAGES_LOCK:
         data = _IMAGES.get(key)
     if data is None:

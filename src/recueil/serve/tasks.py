@@ -157,7 +157,7 @@ def assemble_declared(root: str, stamp: str, name: str) -> Outcome:
     try:
         with deadline(float(project.settings.render_timeout) * 10):
             result, diagnostics = build_collection(
-                project, corpus, collection, renderer, allow_incomplete=True
+                project, corpus, collection, renderer, allow_incomplete=True, preview=True
             )
     except TooSlow:
         return Outcome(None, ("the collection took too long to assemble",), timed_out=True)
@@ -168,17 +168,59 @@ def assemble_declared(root: str, stamp: str, name: str) -> Outcome:
 
 
 def page_fingerprints(pdf: bytes) -> list[str]:
-    """A hash of each page's drawing instructions: which pages changed between two versions."""
+    """For each page, a digest of everything that draws it: its size, its drawing
+    instructions and every font, image and form they use (bytes and entries, followed through
+    references). Two pages with one fingerprint look the same, so a preview keeps the images
+    of the pages an edit did not change, and shows which pages did."""
     import hashlib
 
     from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
     reader = PdfReader(io.BytesIO(pdf))
+    known: dict[int, bytes] = {}
+
+    def feed(hasher: Any, value: Any, depth: int = 0) -> None:
+        if depth > 64:  # nothing drawn nests this deep: a malformed file
+            hasher.update(b"deep")
+        elif isinstance(value, IndirectObject):
+            hasher.update(b"R" + digest(value, depth))
+        elif isinstance(value, DictionaryObject):
+            if isinstance(value, StreamObject):
+                hasher.update(b"S%d:" % len(value._data) + value._data)
+            hasher.update(b"<<")
+            for key in sorted(dict.keys(value)):
+                if key not in ("/Parent", "/P", "/StructParent", "/StructParents"):
+                    hasher.update(key.encode() + b" ")
+                    feed(hasher, dict.__getitem__(value, key), depth + 1)
+            hasher.update(b">>")
+        elif isinstance(value, ArrayObject):
+            hasher.update(b"[")
+            for entry in value:
+                feed(hasher, entry, depth + 1)
+            hasher.update(b"]")
+        else:
+            buffer = io.BytesIO()
+            value.write_to_stream(buffer)
+            hasher.update(buffer.getvalue() + b" ")
+
+    def digest(reference: IndirectObject, depth: int) -> bytes:
+        number = reference.idnum
+        if number not in known:
+            known[number] = b"cycle"  # a reference back to an object being digested
+            hasher = hashlib.sha256()
+            feed(hasher, reference.get_object(), depth + 1)
+            known[number] = hasher.digest()
+        return known[number]
+
     found = []
     for page in reader.pages:
-        contents = page.get_contents()
-        data = contents.get_data() if contents is not None else b""
-        found.append(hashlib.sha256(data).hexdigest()[:16])
+        hasher = hashlib.sha256()
+        for key in ("/MediaBox", "/CropBox", "/Rotate", "/Contents", "/Resources"):
+            hasher.update(key.encode())
+            if key in page:
+                feed(hasher, dict.__getitem__(page, key))
+        found.append(hasher.hexdigest()[:16])
     return found
 
 

@@ -11,16 +11,21 @@
   var count = root.querySelector(".preview-count");
   root.querySelector(".preview-live").hidden = false;
 
-  function pageItem(number, version) {
+  function pageItem(number, print) {
     var item = document.createElement("li");
     item.id = "page-" + number;
     var image = document.createElement("img");
     image.alt = "Page " + number;
     image.width = thumbnails ? 180 : 620;
     image.height = thumbnails ? 255 : 877;
-    image.src = base + "/page-" + number + ".png?v=" + version + (thumbnails ? "&taille=vignette" : "");
+    image.src = imageUrl(number, print);
     item.appendChild(image);
     return item;
+  }
+
+  // a page's image is named by its fingerprint: pages an edit left alone are not fetched again
+  function imageUrl(number, print) {
+    return base + "/page-" + number + ".png?v=" + print + (thumbnails ? "&taille=vignette" : "");
   }
 
   function show(state) {
@@ -28,10 +33,10 @@
       var items = list.querySelectorAll("li");
       for (var i = 0; i < state.pages; i++) {
         // an existing page keeps its box while its new image loads: the scroll does not move
-        var item = i < items.length ? items[i] : list.appendChild(pageItem(i + 1, state.version));
+        var item = i < items.length ? items[i] : list.appendChild(pageItem(i + 1, state.prints[i]));
         var image = item.querySelector("img");
-        image.src = base + "/page-" + (i + 1) + ".png?v=" + state.version +
-          (thumbnails ? "&taille=vignette" : "");
+        var url = imageUrl(i + 1, state.prints[i]);
+        if (image.getAttribute("src") !== url) { image.src = url; }
         item.className = thumbnails && state.changed.indexOf(i + 1) >= 0 &&
           state.changed.length < state.pages ? "changed" : "";
       }
