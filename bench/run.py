@@ -6,7 +6,9 @@ on demand from the command line, and a warm single render. Each figure is wall t
 (all processes) and peak memory (all processes of the tree summed: RSS sampled every 20 ms, PSS
 every second). Results go to bench/RESULTS.md with the machine's description. Then the web
 catalogue's figures (bench/serve.py) on the largest project: `--no-serve` leaves them out,
-`--serve-only [SHEETS] [--duration S] [--reuse]` measures only them.
+`--serve-only [SHEETS] [--duration S] [--reuse]` measures only them. Last, the live preview's
+latencies in Chromium (bench/preview.py): `--no-preview` leaves them out, `--preview-only`
+measures only them.
 """
 
 from __future__ import annotations
@@ -211,7 +213,12 @@ def main() -> None:
 
         serve.main(args[1:])
         return
-    sizes = [int(s) for s in args if s != "--no-serve"] or [80, 400, 1000]
+    if args[:1] == ["--preview-only"]:  # only the live preview's figures: bench/preview.py
+        import preview
+
+        preview.main()
+        return
+    sizes = [int(s) for s in args if not s.startswith("--")] or [80, 400, 1000]
     WORK.mkdir(parents=True, exist_ok=True)
     lines = [
         "# Benchmark results",
@@ -250,6 +257,10 @@ def main() -> None:
         import serve
 
         serve.run(max(sizes), WORK / f"p{max(sizes)}", serve.DURATION, fresh=False)
+    if "--no-preview" not in args:  # the live preview, on a copy of the sample project
+        import preview
+
+        preview.main()
 
 
 if __name__ == "__main__":
