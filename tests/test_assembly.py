@@ -114,6 +114,11 @@ def test_a_preview_assembly_prints_the_same_pages_without_tree_or_shared_fonts(n
 
     # each sheet keeps its own subsets: more font programs than in the shared file
     assert _font_files(b) > _font_files(a)
+    # every page has a fingerprint from its source, and no two printed pages share one
+    assert len(preview.page_prints) == len(b.pages) and not full.page_prints
+    texts = [p.extract_text() for p in b.pages]
+    printed = [f for f, text in zip(preview.page_prints, texts, strict=True) if text.strip()]
+    assert len(set(printed)) == len(printed)
 
 
 def _font_files(reader: PdfReader) -> int:

@@ -35,8 +35,9 @@ from recueil.collection.outline import add_outline
 from recueil.collection.plan import FRONT_PARTS, Plan, label_for, make_plan, page_labels
 from recueil.collection.print_options import PrintShop
 from recueil.collection.printshop import finish_for_print
-from recueil.collection.structure_tree import tag_assembled
+from recueil.collection.structure_tree import runs_of, tag_assembled
 from recueil.core.diagnostics import Diagnostic, Level, error
+from recueil.render import page_prints
 from recueil.render.cache import RenderCache, digest, versions
 from recueil.render.pdfa import PDF_VARIANT, claim_pdfa
 from recueil.render.print_styles import with_print_styles
@@ -76,6 +77,8 @@ class CollectionResult:
     plan: Plan
     sheet_first_page: dict[str, int]  # slug → 0-based page index in the PDF
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: a preview's page fingerprints (render/page_prints.py), from its sources' and stamps
+    page_prints: list[str] = field(default_factory=list)
 
 
 class Assembler:
@@ -188,7 +191,28 @@ class Assembler:
             overlay = self.render_overlay(plan, idle)
             pdf = self.merge(merger, plan, frame, overlay)
         first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
-        return CollectionResult(pdf, plan, first, self.diagnostics)
+        prints = self.page_prints(plan, frame) if self.preview else []
+        return CollectionResult(pdf, plan, first, self.diagnostics, prints)
+
+    def page_prints(self, plan: Plan, frame: Frame) -> list[str]:
+        """Each page's fingerprint: its source page's (a sheet's render or a frame document,
+        read once per version of that file) with what is stamped on it. Reading the assembled
+        file instead took half as long as assembling it."""
+        stamps = self.stamps(plan)
+        prints = [page_prints.combined("blank", repr(sorted(s.items()))) for s in stamps]
+        for run in runs_of(plan.slots, frame.parts(self._part_ids())):
+            source = (
+                self.renders[run.part]
+                if run.key.startswith("sheet:")
+                else frame.documents[int(run.key.removeprefix("frame:"))]
+            )
+            pages = page_prints.page_prints(source.pdf)
+            for offset in range(run.count):
+                index = run.start + offset
+                prints[index] = page_prints.combined(
+                    pages[run.first + offset], repr(sorted(stamps[index].items()))
+                )
+        return prints
 
     def settle_frame(
         self, plan: Plan, editorial: str, counts: dict[str, int], idle: Callable[[], bool]

@@ -43,7 +43,7 @@ class Preview:
     pages: int = 0
     outdated: bool = False
     problems: list[dict[str, Any]] = field(default_factory=list)
-    #: each page's fingerprint (tasks.page_fingerprints): the version of its image, and how
+    #: each page's fingerprint (render/page_prints.py): the version of its image, and how
     #: the pages that changed are found
     page_versions: list[str] = field(default_factory=list)
     changed_pages: list[int] = field(default_factory=list)
@@ -134,7 +134,7 @@ class PreviewHub:
         pdf = await asyncio.to_thread(snapshot.cached_pdf, sheet)
         data = pdf.data if pdf is not None else None
         if data is None:
-            data, errors = await self._render(
+            data, errors, _ = await self._render(
                 ("preview", snapshot.stamp, slug),
                 tasks.render_sheet,
                 str(self.root),
@@ -152,25 +152,31 @@ class PreviewHub:
             preview.problems = [{"message": f"no declared collection '{preview.name}'"}]
             _publish(preview)
             return
-        data, problems = await self._render(
+        data, problems, prints = await self._render(
             ("preview-collection", snapshot.stamp, preview.name),
             tasks.assemble_declared,
             str(self.root),
             snapshot.stamp,
             preview.name,
         )
-        await self._settle(preview, data, problems)
+        await self._settle(preview, data, problems, prints)
 
     async def _settle(
-        self, preview: Preview, data: bytes | None, problems: list[dict[str, Any]]
+        self,
+        preview: Preview,
+        data: bytes | None,
+        problems: list[dict[str, Any]],
+        prints: tuple[str, ...] = (),
     ) -> None:
+        """Show ``data`` (None: keep the last good pages, marked outdated) and ``problems``;
+        ``prints`` are its pages' fingerprints when the worker knew them."""
         preview.problems = problems
         if data is None:
             preview.outdated = preview.pdf is not None
         else:
             version = etag_of(data).strip('"')
             if version != preview.version:
-                pages = await asyncio.to_thread(tasks.page_fingerprints, data)
+                pages = list(prints) or await asyncio.to_thread(tasks.page_fingerprints, data)
                 old = preview.page_versions
                 preview.changed_pages = [
                     i + 1 for i, page in enumerate(pages) if i >= len(old) or old[i] != page
@@ -180,14 +186,16 @@ class PreviewHub:
             preview.outdated = False
         _publish(preview)
 
-    async def _render(self, key: Any, function: Any, *args: Any) -> tuple[bytes | None, list[Any]]:
+    async def _render(
+        self, key: Any, function: Any, *args: Any
+    ) -> tuple[bytes | None, list[Any], tuple[str, ...]]:
         try:
             outcome: tasks.Outcome = await self.service.run(key, function, *args)
         except Busy:
-            return None, [{"message": "the server is busy; the preview will catch up"}]
+            return None, [{"message": "the server is busy; the preview will catch up"}], ()
         except WorkerLost as lost:
-            return None, [{"message": f"the render worker stopped ({lost})"}]
-        return outcome.data, [{"message": text} for text in outcome.problems]
+            return None, [{"message": f"the render worker stopped ({lost})"}], ()
+        return outcome.data, [{"message": text} for text in outcome.problems], outcome.pages
 
 
 def _publish(preview: Preview) -> None:

@@ -38,6 +38,8 @@ class Outcome:
     data: bytes | None
     problems: tuple[str, ...] = ()
     timed_out: bool = False
+    #: each page's fingerprint when the task knew them (a collection preview's assembly)
+    pages: tuple[str, ...] = ()
 
 
 def start_worker(memory_mb: int) -> None:
@@ -164,64 +166,14 @@ def assemble_declared(root: str, stamp: str, name: str) -> Outcome:
     problems = tuple(d.format() for d in diagnostics if d.level is Level.ERROR)
     if result is None:
         return Outcome(None, problems or ("the collection could not be assembled",))
-    return Outcome(result.pdf, problems)
+    return Outcome(result.pdf, problems, pages=tuple(result.page_prints))
 
 
 def page_fingerprints(pdf: bytes) -> list[str]:
-    """For each page, a digest of everything that draws it: its size, its drawing
-    instructions and every font, image and form they use (bytes and entries, followed through
-    references). Two pages with one fingerprint look the same, so a preview keeps the images
-    of the pages an edit did not change, and shows which pages did."""
-    import hashlib
+    """Each page's fingerprint (render/page_prints.py), imported here, where pypdf may be."""
+    from recueil.render.page_prints import page_prints
 
-    from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
-
-    reader = PdfReader(io.BytesIO(pdf))
-    known: dict[int, bytes] = {}
-
-    def feed(hasher: Any, value: Any, depth: int = 0) -> None:
-        if depth > 64:  # nothing drawn nests this deep: a malformed file
-            hasher.update(b"deep")
-        elif isinstance(value, IndirectObject):
-            hasher.update(b"R" + digest(value, depth))
-        elif isinstance(value, DictionaryObject):
-            if isinstance(value, StreamObject):
-                hasher.update(b"S%d:" % len(value._data) + value._data)
-            hasher.update(b"<<")
-            for key in sorted(dict.keys(value)):
-                if key not in ("/Parent", "/P", "/StructParent", "/StructParents"):
-                    hasher.update(key.encode() + b" ")
-                    feed(hasher, dict.__getitem__(value, key), depth + 1)
-            hasher.update(b">>")
-        elif isinstance(value, ArrayObject):
-            hasher.update(b"[")
-            for entry in value:
-                feed(hasher, entry, depth + 1)
-            hasher.update(b"]")
-        else:
-            buffer = io.BytesIO()
-            value.write_to_stream(buffer)
-            hasher.update(buffer.getvalue() + b" ")
-
-    def digest(reference: IndirectObject, depth: int) -> bytes:
-        number = reference.idnum
-        if number not in known:
-            known[number] = b"cycle"  # a reference back to an object being digested
-            hasher = hashlib.sha256()
-            feed(hasher, reference.get_object(), depth + 1)
-            known[number] = hasher.digest()
-        return known[number]
-
-    found = []
-    for page in reader.pages:
-        hasher = hashlib.sha256()
-        for key in ("/MediaBox", "/CropBox", "/Rotate", "/Contents", "/Resources"):
-            hasher.update(key.encode())
-            if key in page:
-                feed(hasher, dict.__getitem__(page, key))
-        found.append(hasher.hexdigest()[:16])
-    return found
+    return page_prints(pdf)
 
 
 def page_image(pdf: bytes, width: int, index: int = 0) -> bytes:
@@ -235,7 +187,7 @@ def page_image(pdf: bytes, width: int, index: int = 0) -> bytes:
         scale = width / page.get_width()
         image = page.render(scale=scale).to_pil()
         out = io.BytesIO()
-        image.save(out, format="PNG")
+        image.save(out, format="PNG", compress_level=1)  # a third faster, 1 % larger
         return out.getvalue()
     finally:
         document.close()

@@ -1,0 +1,95 @@
+"""Page fingerprints: which pages of two versions of a PDF look the same.
+
+A page's fingerprint digests everything that draws it: its size, its drawing instructions and
+every font, image and form they use (bytes and entries, followed through references; not the
+links or the structure tree, which draw nothing). The live preview names a page's image by it
+(pages an edit left alone keep their images, and the pages that changed are shown), and a
+collection preview's pages get theirs from their sources' (Assembler.page_prints), whose
+fingerprints are kept by digest: only the sheet just laid out again is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+#: fingerprints of the PDFs read last, by the PDF's digest (a collection's renders: some 100)
+KEPT = 1024
+_KNOWN: OrderedDict[bytes, list[str]] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def page_prints(pdf: bytes) -> list[str]:
+    """The fingerprint of each page of ``pdf`` (remembered by the file's digest)."""
+    key = hashlib.sha256(pdf).digest()
+    with _LOCK:
+        known = _KNOWN.get(key)
+        if known is not None:
+            _KNOWN.move_to_end(key)
+            return known
+    found = _uncached(pdf)
+    with _LOCK:
+        _KNOWN[key] = found
+        while len(_KNOWN) > KEPT:
+            _KNOWN.popitem(last=False)
+    return found
+
+
+def combined(*parts: str) -> str:
+    """One fingerprint from several (a source page and what is stamped on it)."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def _uncached(pdf: bytes) -> list[str]:
+    """Each page's fingerprint, read from the file."""
+    reader = PdfReader(io.BytesIO(pdf))
+    known: dict[int, bytes] = {}
+
+    def feed(hasher: Any, value: Any, depth: int = 0) -> None:
+        if depth > 64:  # nothing drawn nests this deep: a malformed file
+            hasher.update(b"deep")
+        elif isinstance(value, IndirectObject):
+            hasher.update(b"R" + digest(value, depth))
+        elif isinstance(value, DictionaryObject):
+            if isinstance(value, StreamObject):
+                hasher.update(b"S%d:" % len(value._data) + value._data)
+            hasher.update(b"<<")
+            for key in sorted(dict.keys(value)):
+                if key not in ("/Parent", "/P", "/StructParent", "/StructParents"):
+                    hasher.update(key.encode() + b" ")
+                    feed(hasher, dict.__getitem__(value, key), depth + 1)
+            hasher.update(b">>")
+        elif isinstance(value, ArrayObject):
+            hasher.update(b"[")
+            for entry in value:
+                feed(hasher, entry, depth + 1)
+            hasher.update(b"]")
+        else:
+            buffer = io.BytesIO()
+            value.write_to_stream(buffer)
+            hasher.update(buffer.getvalue() + b" ")
+
+    def digest(reference: IndirectObject, depth: int) -> bytes:
+        number = reference.idnum
+        if number not in known:
+            known[number] = b"cycle"  # a reference back to an object being digested
+            hasher = hashlib.sha256()
+            feed(hasher, reference.get_object(), depth + 1)
+            known[number] = hasher.digest()
+        return known[number]
+
+    found = []
+    for page in reader.pages:
+        hasher = hashlib.sha256()
+        for key in ("/MediaBox", "/CropBox", "/Rotate", "/Contents", "/Resources"):
+            hasher.update(key.encode())
+            if key in page:
+                feed(hasher, dict.__getitem__(page, key))
+        found.append(hasher.hexdigest()[:16])
+    return found
