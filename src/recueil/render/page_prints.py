@@ -3,50 +3,22 @@
 A page's fingerprint digests everything that draws it: its size, its drawing instructions and
 every font, image and form they use (bytes and entries, followed through references; not the
 links or the structure tree, which draw nothing). The live preview names a page's image by it
-(pages an edit left alone keep their images, and the pages that changed are shown), and a
-collection preview's pages get theirs from their sources' (Assembler.page_prints), whose
-fingerprints are kept by digest: only the sheet just laid out again is read.
+(pages an edit left alone keep their images, and the pages that changed are shown); a
+collection preview's pages get theirs from their sources without reading the file
+(Assembler.page_prints).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-#: fingerprints of the PDFs read last, by the PDF's digest (a collection's renders: some 100)
-KEPT = 1024
-_KNOWN: OrderedDict[bytes, list[str]] = OrderedDict()
-_LOCK = threading.Lock()
-
 
 def page_prints(pdf: bytes) -> list[str]:
-    """The fingerprint of each page of ``pdf`` (remembered by the file's digest)."""
-    key = hashlib.sha256(pdf).digest()
-    with _LOCK:
-        known = _KNOWN.get(key)
-        if known is not None:
-            _KNOWN.move_to_end(key)
-            return known
-    found = _uncached(pdf)
-    with _LOCK:
-        _KNOWN[key] = found
-        while len(_KNOWN) > KEPT:
-            _KNOWN.popitem(last=False)
-    return found
-
-
-def combined(*parts: str) -> str:
-    """One fingerprint from several (a source page and what is stamped on it)."""
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
-
-
-def _uncached(pdf: bytes) -> list[str]:
     """Each page's fingerprint, read from the file."""
     reader = PdfReader(io.BytesIO(pdf))
     known: dict[int, bytes] = {}
@@ -93,3 +65,8 @@ def _uncached(pdf: bytes) -> list[str]:
                 feed(hasher, dict.__getitem__(page, key))
         found.append(hasher.hexdigest()[:16])
     return found
+
+
+def combined(*parts: str) -> str:
+    """One fingerprint from several (a source page and what is stamped on it)."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
