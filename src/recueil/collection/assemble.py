@@ -11,26 +11,19 @@ destinations, links between parts, outline, page labels, metadata and language.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    ByteStringObject,
-    NameObject,
-    TextStringObject,
-)
+from pypdf import PdfReader
 
 from recueil.collection.definition import Collection, Group
 from recueil.collection.frame import Frame, frame_of, split_parts
 from recueil.collection.frame_context import frame_context, markdown_part
 from recueil.collection.merge import Merger
+from recueil.collection.metadata import describe
 from recueil.collection.outline import add_outline
 from recueil.collection.plan import FRONT_PARTS, Plan, label_for, make_plan, page_labels
 from recueil.collection.print_options import PrintShop
@@ -39,7 +32,7 @@ from recueil.collection.structure_tree import runs_of, tag_assembled
 from recueil.core.diagnostics import Diagnostic, Level, error
 from recueil.render import page_prints
 from recueil.render.cache import RenderCache, digest, versions
-from recueil.render.pdfa import PDF_VARIANT, claim_pdfa
+from recueil.render.pdfa import PDF_VARIANT
 from recueil.render.print_styles import with_print_styles
 from recueil.render.tagging import TAGGING_REVISION
 from recueil.render.template import (
@@ -100,9 +93,8 @@ class Assembler:
         preview: bool = False,
     ):
         self.project = project
-        #: an author's preview (serve/preview.py): the pages only, as printed, with neither
-        #: the structure tree nor the shared fonts (a third of the time of an assembly; the
-        #: file is larger, and each sheet's pages stay byte-identical across its versions)
+        #: an author's preview (serve/preview.py): the pages only, without the structure
+        #: tree and shared fonts (a third of an assembly's time; the file is larger)
         self.preview = preview
         #: sheets a draft goes without: said on its cover and title page
         self.missing = list(missing)
@@ -191,29 +183,11 @@ class Assembler:
             overlay = self.render_overlay(plan, idle)
             pdf = self.merge(merger, plan, frame, overlay)
         first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
-        prints = self.page_prints(plan, frame) if self.preview else []
+        prints = []
+        if self.preview:
+            runs = runs_of(plan.slots, frame.parts(self._part_ids()))
+            prints = page_prints.assembled(self.stamps(plan), runs, self.renders, frame.documents)
         return CollectionResult(pdf, plan, first, self.diagnostics, prints)
-
-    def page_prints(self, plan: Plan, frame: Frame) -> list[str]:
-        """Each page's fingerprint: its source (a sheet's render or a frame document: the
-        file's digest and the page's place in it) with what is stamped on it. Reading the
-        assembled file instead took half as long as assembling it; a sheet edited has all its
-        pages marked, which is what an author reads again anyway."""
-        stamps = self.stamps(plan)
-        prints = [page_prints.combined("blank", repr(sorted(s.items()))) for s in stamps]
-        for run in runs_of(plan.slots, frame.parts(self._part_ids())):
-            source = (
-                self.renders[run.part]
-                if run.key.startswith("sheet:")
-                else frame.documents[int(run.key.removeprefix("frame:"))]
-            )
-            file = hashlib.sha256(source.pdf).hexdigest()
-            for offset in range(run.count):
-                index = run.start + offset
-                prints[index] = page_prints.combined(
-                    file, str(run.first + offset), repr(sorted(stamps[index].items()))
-                )
-        return prints
 
     def settle_frame(
         self, plan: Plan, editorial: str, counts: dict[str, int], idle: Callable[[], bool]
@@ -399,7 +373,8 @@ class Assembler:
         writer = merger.finish(plan.slots, frame, frame.parts(self._part_ids()), overlay)
         add_outline(writer, plan, self.groups, merger.outlines)
         page_labels(writer, plan)
-        self._metadata(writer, PdfReader(io.BytesIO(frame.documents[0].pdf)))
+        describe(writer, PdfReader(io.BytesIO(frame.documents[0].pdf)), self.project,
+                 self.collection, self.groups, self.edition)  # fmt: skip
         if self.print_shop is not None:
             finish_for_print(writer, self.print_shop)
         output = io.BytesIO()
@@ -411,42 +386,6 @@ class Assembler:
             output.getvalue(), plan.slots, parts, self.renders, frame.documents,
             grouped=grouped, title=self.collection.meta["title"],
         )  # fmt: skip
-
-    def _metadata(self, writer: PdfWriter, frame: PdfReader) -> None:
-        meta = self.collection.meta
-        date: dt.date = meta["date"]
-        codes = {g.key for g in self.groups if g.theme}
-        keywords = sorted({t.label for t in self.project.themes if t.code in codes})
-        if self.edition is not None:
-            claim_pdfa(
-                writer,
-                frame,
-                title=meta["title"],
-                authors=[meta["colophon"]["publisher"]],
-                subject=meta.get("subtitle", meta["title"]),
-                keywords=", ".join(keywords),
-                language=self.project.settings.language,
-                date=self.edition.date,
-            )
-            identity = (meta["title"], self.edition.version, str(self.edition.date))
-            digest = hashlib.sha256(repr(identity).encode()).digest()[:16]
-            writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
-            return
-        writer.add_metadata(
-            {
-                "/Title": meta["title"],
-                "/Author": meta["colophon"]["publisher"],
-                "/Subject": meta.get("subtitle", meta["title"]),
-                "/Keywords": ", ".join(keywords),
-                "/Creator": "recueil",
-                "/Producer": "recueil (WeasyPrint, pypdf)",
-                "/CreationDate": f"D:{date:%Y%m%d}",
-                "/ModDate": f"D:{date:%Y%m%d}",
-            }
-        )
-        writer._root_object[NameObject("/Lang")] = TextStringObject(self.project.settings.language)
-        digest = hashlib.sha256(repr((meta["title"], str(date))).encode()).digest()[:16]
-        writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
 
 
 def _typography(project: Project) -> Any:

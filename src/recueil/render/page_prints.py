@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pypdf import PdfReader
@@ -70,3 +71,24 @@ def page_prints(pdf: bytes) -> list[str]:
 def combined(*parts: str) -> str:
     """One fingerprint from several (a source page and what is stamped on it)."""
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def assembled(
+    stamps: Sequence[Mapping[str, Any]],
+    runs: Sequence[Any],
+    renders: Mapping[str, Any],
+    frame_documents: Sequence[Any],
+) -> list[str]:
+    """An assembled collection's page fingerprints without reading it: each page's source
+    file digest, its place there and its stamp (``runs``: structure_tree.runs_of)."""
+    prints = [combined("blank", repr(sorted(s.items()))) for s in stamps]
+    for run in runs:
+        sheet = run.key.startswith("sheet:")
+        source = renders[run.part] if sheet else frame_documents[int(run.key[6:])]
+        file = hashlib.sha256(source.pdf).hexdigest()
+        for offset in range(run.count):
+            index = run.start + offset
+            prints[index] = combined(
+                file, str(run.first + offset), repr(sorted(stamps[index].items()))
+            )
+    return prints

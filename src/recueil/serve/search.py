@@ -24,13 +24,13 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from markupsafe import Markup
 
 from recueil.serve.search_facets import Row, table_for
+from recueil.serve.search_results import Facet, FacetValue, Hit, Results
 from recueil.serve.search_text import (
     SNIPPETS,
     Document,
@@ -93,48 +93,6 @@ CREATE VIRTUAL TABLE fts USING fts5 (
 );
 """
 _TABLES = ("docs", "texts", "facets", "state", "fts")
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One sheet found: what a result card shows, and its bm25 score (higher is better)."""
-
-    slug: str
-    title: str
-    kind: str
-    theme: str
-    date: str
-    snippet: Markup
-    score: float
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    """One value of a facet, how many sheets it would show, and whether it is a filter now."""
-
-    value: str
-    count: int
-    selected: bool
-
-
-@dataclass(frozen=True)
-class Facet:
-    """A facet (one of FACETS) and its values: chosen ones first, then by count."""
-
-    name: str
-    values: tuple[FacetValue, ...]
-
-
-@dataclass(frozen=True)
-class Results:
-    """One page of hits, how many in all, every facet, and the query as searched (cut)."""
-
-    hits: tuple[Hit, ...]
-    total: int
-    facets: tuple[Facet, ...]
-    page: int
-    pages: int
-    query: str
 
 
 class SearchIndex:
