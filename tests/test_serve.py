@@ -315,6 +315,19 @@ def test_a_worker_killed_fails_only_its_request(tmp_path: Path) -> None:
         assert again.status_code == 200
 
 
+def _once_shown(client: TestClient, url: str, word: str, seconds: float) -> str:
+    """The page at ``url`` once it shows ``word`` (the catalogue looks at the files once a
+    second, on a thread of its own), or as it is after ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    page = client.get(url).text
+    while word not in page and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page = client.get(url).text
+    return page
+
+
 def test_the_server_answers_while_a_build_replaces_the_files(
     local: TestClient, project: Path
 ) -> None:
@@ -324,14 +337,7 @@ def test_the_server_answers_while_a_build_replaces_the_files(
     try:
         source.write_text(text.replace("Classe passerelle", "Classe passerelle renouvelée", 1),
                           encoding="utf-8")  # fmt: skip
-        import time
-
-        # the catalogue looks at the files once a second, on a thread of its own
-        deadline = time.monotonic() + 5
-        after = local.get("/fiches/HDF-2022-001").text
-        while "renouvelée" not in after and time.monotonic() < deadline:
-            time.sleep(0.2)
-            after = local.get("/fiches/HDF-2022-001").text
+        after = _once_shown(local, "/fiches/HDF-2022-001", "renouvelée", 5)
     finally:
         source.write_text(text, encoding="utf-8")
     assert "renouvelée" not in before
@@ -524,7 +530,6 @@ def test_a_search_page_asked_again_is_kept_until_the_sheets_or_the_selection_cha
 ) -> None:
     """The same search is answered from the page kept for it, without searching; a selection
     of another size, or a sheet edited (a new snapshot and index), makes the page again."""
-    import time
 
     from recueil.serve.search import SearchIndex
 
@@ -550,9 +555,5 @@ def test_a_search_page_asked_again_is_kept_until_the_sheets_or_the_selection_cha
         text = source.read_text(encoding="utf-8")
         source.write_text(text.replace("Classe passerelle", "Classe passerelle renouvelée", 1),
                           encoding="utf-8")  # fmt: skip
-        deadline = time.monotonic() + 10
-        after = client.get("/recherche?q=passerelle").text
-        while "renouvelée" not in after and time.monotonic() < deadline:
-            time.sleep(0.2)
-            after = client.get("/recherche?q=passerelle").text
+        after = _once_shown(client, "/recherche?q=passerelle", "renouvelée", 10)
         assert "Classe passerelle renouvelée" in text_of(after)
