@@ -104,6 +104,32 @@ def test_the_identity_card_reads_as_terms_and_their_definitions(sheet: Path) -> 
     assert text.find("TERRITOIRE") < text.find("Cité éducative de Roubaix") < text.find("PORTEUR")
 
 
+def test_footnotes_are_notes_named_in_the_id_tree(sheet: Path) -> None:
+    """The café's two footnotes are Note elements (not items of a list) with the note's id,
+    each holding its number and its text; the root's ID tree names them and the table
+    header cells (which have IDs too)."""
+    found = roles(sheet)
+    notes = [e for e in found if e["/S"] == "/Note"]
+    assert [str(n["/ID"]) for n in notes] == [f"{SLUG}--fn-1", f"{SLUG}--fn-2"]
+    assert all(str(n["/P"]["/S"]) == "/Div" for n in notes)  # the list of notes is no list
+    assert [next(str(k["/S"]) for k in elements(n) if k["/P"] == n) for n in notes] == [
+        "/Lbl",
+        "/Lbl",
+    ]
+    root: Any = PdfReader(sheet).trailer["/Root"]["/StructTreeRoot"]
+    names = list(root["/IDTree"]["/Names"])
+    named = dict(zip([str(n) for n in names[::2]], names[1::2], strict=True))
+    assert names[::2] == sorted(names[::2])
+    assert [named[str(n["/ID"])].idnum for n in notes] == [
+        n.indirect_reference.idnum for n in notes
+    ]
+    assert sum(1 for e in found if e["/S"] == "/TH") == sum(1 for k in named if "--fn-" not in k)
+    text = structure_text(sheet)
+    first = text.find("Circulaire du 25 août 2006")
+    assert text.rfind("1.", 0, first) > 0
+    assert first < text.find("Rapport d'évaluation non publié")
+
+
 def test_the_stamped_page_number_is_a_pagination_artifact(sheet: Path) -> None:
     reader = PdfReader(sheet)
     for page in reader.pages:
@@ -305,6 +331,23 @@ def test_the_checks_see_what_a_validator_sees(sheet: Path, tmp_path: Path) -> No
     found = _broken(sheet, tmp_path, unmarked_line)
     assert found == ["page 1: 'S' painted outside marked content (first of stream) [01-005]"]
 
+    def note_without_id(writer: PdfWriter) -> None:
+        catalog: Any = writer.root_object
+        for element in elements(catalog["/StructTreeRoot"]):
+            if element["/S"] == "/Note":
+                del element["/ID"]
+                return
+
+    assert "a Note without /ID [19-003]" in _broken(sheet, tmp_path, note_without_id)
+
+    def no_id_tree(writer: PdfWriter) -> None:
+        catalog: Any = writer.root_object
+        del catalog["/StructTreeRoot"]["/IDTree"]
+
+    assert f"the ID '{SLUG}--fn-1' is not in the /IDTree, or names another element" in (
+        _broken(sheet, tmp_path, no_id_tree)
+    )
+
     def no_struct_parent(writer: PdfWriter) -> None:
         for page in writer.pages:
             for annotation in page.get("/Annots", []) or []:
@@ -354,10 +397,22 @@ def test_a_collection_reads_without_its_stamped_footers(sample: Path) -> None:
     headings = {str(h["/S"]) for s in sheets for h in elements(s) if str(h["/S"])[1] == "H"}
     assert "/H1" not in headings and "/H2" in headings
     assert {"/TOC", "/TOCI"} <= {str(e["/S"]) for e in found}
+    named = [e for e in found if "/ID" in e]
+    ids = [str(e["/ID"]) for e in named]  # "sheet:SLUG:ID" in a sheet
+    notes = sorted(str(e["/ID"]) for e in named if e["/S"] == "/Note")
+    slugs = {i.split(":")[1] for i in ids if i.startswith("sheet:")}
+    sheet_notes = sorted(  # the notes of each sheet's own PDF, prefixed with the sheet
+        f"sheet:{slug}:{e['/ID']}"
+        for slug in slugs
+        for e in roles(sample / "build" / "sheets" / f"{slug}.pdf")
+        if e["/S"] == "/Note"
+    )
+    assert len(notes) >= 10 and notes == sheet_notes
+    assert len(set(ids)) == len(ids)
 
 
 def test_an_edition_is_tagged_pdf_ua_throughout(sample: Path) -> None:
-    """An edition's sheets and collections (PDF/A-2u) pass the same checks, and say PDF/UA-1
+    """An edition's sheets and collections (PDF/A-2a) pass the same checks, and say PDF/UA-1
     in their XMP beside the PDF/A claim, with the extension schema PDF/A asks for."""
     result = run_cli("edition", "create", "2023", "--project", sample, "--title", "Essai")
     assert result.exit_code == 0, result.output

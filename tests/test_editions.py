@@ -132,7 +132,7 @@ def test_manifest_records_sources_tools_and_page_ranges(published: Path) -> None
     head = git(published, "rev-parse", "HEAD").strip()
     assert manifest["source"] == {"commit": head, "dirty": False, "path": ""}
     assert set(manifest["versions"]) == {"recueil", "weasyprint", "pango", "pypdf", "python"}
-    assert manifest["pdf_standard"] == "PDF/A-2u" and manifest["previous"] is None
+    assert manifest["pdf_standard"] == "PDF/A-2a" and manifest["previous"] is None
     pages = texts(folder / "collections/essai.pdf")
     (collection,) = manifest["collections"]
     assert collection["pages"] == len(pages) == len(collection["page_fingerprints"])
@@ -169,7 +169,7 @@ def test_every_pdf_keeps_a_sound_pdfa_claim(published: Path) -> None:
         assert data.startswith(b"%PDF-1.7")
         reader = PdfReader(pdf)
         xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
-        assert re.search(rb"pdfaid:part(>|=\")2", xmp) and re.search(rb"conformance(>|=\")U", xmp)
+        assert re.search(rb"pdfaid:part(>|=\")2", xmp) and re.search(rb"conformance(>|=\")A", xmp)
         assert reader.trailer["/Root"]["/Lang"] == "fr"
         assert not reader.is_encrypted
     collection = PdfReader(folder / "collections/essai.pdf")
@@ -186,6 +186,13 @@ def test_structural_check_catches_a_broken_claim() -> None:
     problems = pdfa_problems(plain)
     assert "XMP metadata does not claim pdfaid:part 2" in problems
     assert "no PDF/A output intent with an ICC profile" in problems
+    assert "not tagged: no structure tree with a parent tree" in problems
+    assert "/MarkInfo /Marked is not true" in problems
+    tagged = HTML(string="<html lang=fr><title>Essai</title><p>Texte</p></html>").write_pdf(
+        pdf_variant="pdf/a-2b", pdf_tags=True
+    )
+    problems = pdfa_problems(tagged)
+    assert problems == ["XMP metadata does not claim pdfaid:conformance A"], problems
 
 
 def test_verify_names_altered_missing_and_extra_files(published: Path, tmp_path: Path) -> None:

@@ -150,6 +150,8 @@ class _Builder:
         self.frames: dict[str, PdfReader] = {}
         #: per run: (link annotation of the collection, its Link element)
         self.links: list[tuple[IndirectObject, IndirectObject]] = []
+        #: element IDs as copied (prefixed by their source) → the copy, for the /IDTree
+        self.ids: dict[str, IndirectObject] = {}
 
     def _reader(self, key: str) -> PdfReader:
         reader = self.frames.get(key)
@@ -253,6 +255,7 @@ class _Builder:
             element[NameObject("/Pg")] = self.copies[source.raw_get("/Pg").idnum]
         element[NameObject("/S")] = NameObject(context.role(str(source["/S"])))
         if "/ID" in source:
+            self.ids[context.id(str(source["/ID"]))] = new
             element[NameObject("/ID")] = TextStringObject(context.id(str(source["/ID"])))
         if "/A" in source:
             element[NameObject("/A")] = context.attributes(source["/A"])
@@ -354,7 +357,7 @@ class _Builder:
         for key, value in sorted(self.nums, key=lambda entry: entry[0]):
             nums.extend([NumberObject(key), value])
         parent_tree = self.update.add(DictionaryObject({NameObject("/Nums"): nums}))
-        self.update.objects[self.root.idnum] = DictionaryObject(
+        root = DictionaryObject(
             {
                 NameObject("/Type"): NameObject("/StructTreeRoot"),
                 NameObject("/K"): ArrayObject([self.document]),
@@ -362,6 +365,12 @@ class _Builder:
                 NameObject("/ParentTreeNextKey"): NumberObject(self.annotation_keys),
             }
         )
+        if self.ids:  # required as soon as an element has an ID (ISO 32000-1, 14.7.2)
+            names = ArrayObject()
+            for value in sorted(self.ids):
+                names.extend([TextStringObject(value), self.ids[value]])
+            root[NameObject("/IDTree")] = DictionaryObject({NameObject("/Names"): names})
+        self.update.objects[self.root.idnum] = root
         self.update.objects[self.document.idnum] = _element("/Document", self.root, self.kids)
         catalog_ref = self.update.reader.trailer.raw_get("/Root")
         catalog = self.update.edit(catalog_ref)

@@ -36,6 +36,7 @@ from recueil.edition.archive import CHANGES, MANIFEST, Archive, ArchiveError, wr
 from recueil.edition.changes import Changes, as_markdown, compare
 from recueil.edition.library_records import write_notices
 from recueil.edition.pdfa_check import pdfa_problems
+from recueil.render.accessibility_check import problems as accessibility_problems
 from recueil.render.cache import RenderCache, digest, versions
 from recueil.render.sheet_build import Limits, ProgressCallback, build_sheets
 from recueil.render.sheet_renderer import SheetRenderer
@@ -46,7 +47,9 @@ from recueil.sources.project import CACHE_DIR, Project
 from recueil.sources.sheet import Sheet
 
 MANIFEST_FORMAT = 1
-PDF_STANDARD = "PDF/A-2u"
+PDF_STANDARD = "PDF/A-2a"
+#: accessibility problems reported per file (the rest are counted)
+_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -143,8 +146,8 @@ def create_edition(
             for pdf in sorted(stage.rglob("*.pdf")):
                 rel = pdf.relative_to(stage).as_posix()
                 diagnostics += [
-                    error(rel, None, f"not a sound PDF/A-2u document: {problem}")
-                    for problem in pdfa_problems(pdf.read_bytes())
+                    error(rel, None, f"not a sound {PDF_STANDARD} document: {problem}")
+                    for problem in pdfa_problems(pdf.read_bytes()) + _accessibility(pdf)
                 ]
             if _blocking(diagnostics) or len(assembled) < len(collections):
                 return None, diagnostics
@@ -193,6 +196,15 @@ def _sheets_of(
 def _blocking(diagnostics: list[Diagnostic]) -> bool:
     """Editions are strict: an error or a warning stops them."""
     return any(d.level in (Level.ERROR, Level.WARNING) for d in diagnostics)
+
+
+def _accessibility(pdf: Path) -> list[str]:
+    """What level A (and PDF/UA-1) needs that the file breaks, as the accessibility checks
+    see it (render/accessibility_check.py): the first problems and how many there are."""
+    found = accessibility_problems(pdf)
+    if len(found) > _SHOWN:
+        return [*found[:_SHOWN], f"and {len(found) - _SHOWN} more accessibility problem(s)"]
+    return found
 
 
 def make_manifest(

@@ -1,7 +1,9 @@
-"""Checking an edition's PDF/A-2u claim structurally, where veraPDF is not installed.
+"""Checking an edition's PDF/A-2a claim structurally, where veraPDF is not installed.
 
 The claim itself is made while rendering and assembling (``render/pdfa.py``); an edition is not
-published until every file it holds passes this check.
+published until every file it holds passes this check and the accessibility checks
+(render/accessibility_check.py), which verify what level A adds to level U: the structure tree,
+every painted thing marked as content or artifact, the language, figures described.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ _CONFORMANCE = re.compile(rb"pdfaid:conformance(?:>|=\")([ABU])")
 
 
 def pdfa_problems(pdf: bytes) -> list[str]:
-    """What breaks the PDF/A-2u claim structurally (empty when the structure is sound).
+    """What breaks the PDF/A-2a claim structurally (empty when the structure is sound).
 
-    Checked: the XMP claim (part 2, conformance U), an sRGB output intent with its ICC
+    Checked: the XMP claim (part 2, conformance A), a structure tree with its parent tree and
+    ``/MarkInfo /Marked true`` (ISO 19005-2, 6.8), an sRGB output intent with its ICC
     profile, every font embedded, a title in the information dictionary and the XMP, the
     document language, a file identifier, no encryption, no JavaScript or launch actions,
     no external streams, printable annotations. This is not a validator (veraPDF is): it
@@ -41,7 +44,12 @@ def pdfa_problems(pdf: bytes) -> list[str]:
     if part is None or part.group(1) != PDFA_PART.encode():
         problems.append("XMP metadata does not claim pdfaid:part 2")
     if conformance is None or conformance.group(1) != PDFA_CONFORMANCE.encode():
-        problems.append("XMP metadata does not claim pdfaid:conformance U")
+        problems.append(f"XMP metadata does not claim pdfaid:conformance {PDFA_CONFORMANCE}")
+    tree = root.get("/StructTreeRoot")
+    if tree is None or "/ParentTree" not in tree.get_object():
+        problems.append("not tagged: no structure tree with a parent tree")
+    if not (root.get("/MarkInfo") or {}).get("/Marked"):
+        problems.append("/MarkInfo /Marked is not true")
     found: Any = root.get("/OutputIntents")
     intents = found.get_object() if found is not None else ArrayObject()
     if not any(

@@ -18,14 +18,16 @@ inside tagged content [01-003] and no tagged content inside an artifact [01-004]
 15-001 and 15-002 are human checks); an LI is a child of an L (16-xxx are human checks; this is
 the part a machine sees); a link annotation is held by a Link element through an OBJR, its
 ``/StructParent`` leads back to that element, and it has ``/Contents`` [28-011, 28-012, ISO
-7.18.5]; a page with annotations has ``/Tabs /S`` (ISO 7.18.3).
+7.18.5]; a page with annotations has ``/Tabs /S`` (ISO 7.18.3); a Note has an ``/ID`` [19-003],
+no two elements share an ID [19-004], and the ``/IDTree`` maps each ID to its element (ISO
+32000-1, 14.7.2).
 
 Not checked (human judgement, or nothing recueil writes): whether artifacts are really furniture
 and content really content [01-001, 01-002], the appropriateness of structure types [01-006],
 role maps [02-xxx] (recueil uses standard types only), fonts [31-xxx] (WeasyPrint embeds and
 maps every font; ``pdffonts`` would tell), the quality of alternative texts, the reading order
-beyond what the tests assert with ``structure_text``, colour and contrast, notes [19-xxx],
-forms, and optional content.
+beyond what the tests assert with ``structure_text``, colour and contrast, forms, and optional
+content.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ def problems(path: Path | str, *, claim_ua: bool = True) -> list[str]:
         return found
     walk = _walk(catalog["/StructTreeRoot"])
     found += _element_problems(walk)
+    found += _id_problems(walk, catalog["/StructTreeRoot"])
     parent_tree = _number_tree(catalog["/StructTreeRoot"].get("/ParentTree"))
     for number, page in enumerate(reader.pages, start=1):
         found += [f"page {number}: {p}" for p in _page_problems(reader, page, walk, parent_tree)]
@@ -159,6 +162,28 @@ def _element_problems(walk: _Walk) -> Iterator[str]:
             yield "a Table without TH (header cells)"
         if role == "/LI" and str(element.get("/P", {}).get("/S", "")) != "/L":
             yield "an LI outside an L"
+        if role == "/Note" and not str(element.get("/ID", "")).strip():
+            yield "a Note without /ID [19-003]"
+
+
+def _id_problems(walk: _Walk, root: Any) -> Iterator[str]:
+    """Element IDs are unique [19-004] and the root's /IDTree maps each to its element (ISO
+    32000-1, 14.7.2: required as soon as one element has an ID)."""
+    seen: dict[str, Any] = {}
+    for element in walk.elements:
+        if "/ID" not in element:
+            continue
+        value = str(element["/ID"])
+        if value in seen:
+            yield f"the ID {value!r} names two elements [19-004]"
+        seen[value] = element
+    if not seen:
+        return
+    tree = _name_tree(root.get("/IDTree"))
+    for value, element in seen.items():
+        named = tree.get(value)
+        if named is None or named.get_object() is not element:
+            yield f"the ID {value!r} is not in the /IDTree, or names another element"
 
 
 def _has_header(table: Any) -> bool:
@@ -173,6 +198,20 @@ def _has_header(table: Any) -> bool:
         if "/S" in target:
             stack.extend(_kids(target))
     return False
+
+
+def _name_tree(node: Any) -> dict[str, Any]:
+    """A name tree (the ID tree) as a dict of references."""
+    found: dict[str, Any] = {}
+    if node is None:
+        return found
+    node = node.get_object()
+    names = list(node.get("/Names") or [])
+    for key, value in zip(names[::2], names[1::2], strict=True):
+        found[str(key)] = value
+    for kid in node.get("/Kids") or []:
+        found.update(_name_tree(kid))
+    return found
 
 
 def _number_tree(node: Any) -> dict[int, Any]:

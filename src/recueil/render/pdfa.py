@@ -1,13 +1,14 @@
 """PDF/A for editions: the variant WeasyPrint writes, what merging loses, and a structural check.
 
-Editions are PDF/A-2u. Level 2 because it is the level archives accept most widely and the first
-to allow what WeasyPrint writes (transparency, compressed object streams, OpenType fonts); "u"
-because every glyph must map to Unicode, so an archived collection stays searchable and its text
-can be extracted years later. PDF/A-3 differs only by allowing arbitrary embedded files, which
-recueil does not embed (and which some archiving services refuse). Editions are tagged and
-identified as PDF/UA-1 too (collection/structure_tree.py rebuilds one structure tree); the
-accessible PDF/A level ("a") is not claimed yet: the edition's own check and manifest
-(edition/pdfa_check.py, edition/create.py) speak of "u" and would change with it.
+Editions are PDF/A-2a. Level 2 because it is the level archives accept most widely and the first
+to allow what WeasyPrint writes (transparency, compressed object streams, OpenType fonts); "a"
+(accessible) because an archived sheet must stay readable by everyone: it includes "u" (every
+glyph maps to Unicode, so the text can be searched and extracted years later) and adds a
+structure tree in logical order, marked content, and the document's language. recueil's
+documents are tagged anyway (PDF/UA-1, render/tagging.py; collection/structure_tree.py rebuilds
+one tree per collection), so the claim costs nothing more. PDF/A-3 differs only by allowing
+arbitrary embedded files, which recueil does not embed (and which some archiving services
+refuse).
 
 WeasyPrint writes a complete PDF/A document (XMP ``pdfaid``, sRGB output intent, embedded fonts,
 printable annotations). A collection is assembled by pypdf, which starts a new document: the
@@ -29,8 +30,8 @@ if TYPE_CHECKING:  # pypdf is imported by the functions that write: a render key
     from pypdf.generic import DecodedStreamObject
 
 #: the variant handed to WeasyPrint for every edition render
-PDF_VARIANT = "pdf/a-2u"
-PDFA_PART, PDFA_CONFORMANCE = "2", "U"
+PDF_VARIANT = "pdf/a-2a"
+PDFA_PART, PDFA_CONFORMANCE = "2", "A"
 PDF_HEADER = b"%PDF-1.7"
 
 
@@ -79,7 +80,7 @@ def xmp_packet(
     producer: str,
     date: dt.date,
 ) -> bytes:
-    """XMP metadata claiming PDF/A-2u and PDF/UA-1, with the same values as the information
+    """XMP metadata claiming PDF/A-2a and PDF/UA-1, with the same values as the information
     dictionary."""
     creators = "".join(f"<rdf:li>{escape(a)}</rdf:li>" for a in authors)
     text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -123,7 +124,7 @@ def claim_pdfa(
     language: str,
     date: dt.date,
 ) -> None:
-    """Give an assembled document the PDF/A-2u claim its parts had (they come from WeasyPrint).
+    """Give an assembled document the PDF/A-2a claim its parts had (they come from WeasyPrint).
 
     ``source`` is one of the WeasyPrint PDF/A documents the pages came from: its sRGB output
     intent is copied, so the ICC profile is the one WeasyPrint ships. Links must already be

@@ -23,10 +23,13 @@ import pydyf  # type: ignore[import-untyped]
 
 from recueil.markup.html_policy import DECORATIVE
 from recueil.render.pdfa import PDFUA_XMP
+from recueil.render.tag_notes import html_parents, notes_as_notes, write_id_tree
 
 #: Changes with what this module does to WeasyPrint's tree: part of the cache keys of tagged
 #: renders (sheets, frames), so that renders finished otherwise are not reused.
-TAGGING_REVISION = "tags:4 furniture artifacts, definition lists, link descriptions, no line spans"
+TAGGING_REVISION = (
+    "tags:5 furniture artifacts, definition lists, link descriptions, no line spans, notes, ID tree"
+)
 #: How furniture is marked: pagination artifacts (running footer), and images that say nothing.
 PAGINATION = pydyf.Dictionary({"Type": "/Pagination"})
 
@@ -60,7 +63,10 @@ def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
         _mark_artifacts(content, found)
         tree.forget(page, found)
     tree.clear_unreached()
-    _name_links(tree, document)
+    parents = html_parents(document)
+    _name_links(tree, document, parents)
+    notes_as_notes(tree, document, parents)
+    write_id_tree(tree)
     _identify_ua(pdf)
 
 
@@ -268,7 +274,7 @@ def _identify_ua(pdf: pydyf.PDF) -> None:
     metadata.stream = [packet.replace(b"</rdf:RDF>", claim + b"</rdf:RDF>", 1)]
 
 
-def _name_links(tree: _Tree, document: Any) -> None:
+def _name_links(tree: _Tree, document: Any, parents: dict[Any, Any]) -> None:
     """Links are Link elements, described by their text.
 
     WeasyPrint puts the annotation of a link's last fragment under an anonymous box's
@@ -282,13 +288,12 @@ def _name_links(tree: _Tree, document: Any) -> None:
         for kid in element.get("K", ()):
             if isinstance(kid, (bytes, str)) and tree.obj(kid).get("Type") == "/OBJR":
                 element["S"] = "/Link"
-    parents: dict[Any, Any] = {}
     for page in document.pages:
         for box in _descendants(page._page_box):
             annotation = getattr(box, "link_annotation", None)
             if annotation is None or box.element is None:
                 continue
-            link = _link_element(box.element, parents, page._page_box)
+            link = _link_element(box.element, parents)
             words = " ".join("".join(link.itertext()).split())
             title = link.attrib.get("title", "").strip()
             if title:
@@ -299,14 +304,9 @@ def _name_links(tree: _Tree, document: Any) -> None:
                 annotation["Contents"] = pydyf.String(words)
 
 
-def _link_element(element: Any, parents: dict[Any, Any], page_box: Any) -> Any:
+def _link_element(element: Any, parents: dict[Any, Any]) -> Any:
     """The ``a`` element a box belongs to (the box of a ``sup`` inside a link has a link
-    annotation of its own); ``parents`` is filled from the document's root once."""
-    if not parents:
-        html = next((b.element for b in page_box.children if b.element is not None), None)
-        for parent in html.iter() if html is not None else ():
-            for child in parent:
-                parents[child] = parent
+    annotation of its own)."""
     current = element
     while current is not None and current.tag != "a":
         current = parents.get(current)

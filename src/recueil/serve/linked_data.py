@@ -34,9 +34,11 @@ class ServedLayout(Layout):
     def sheet(self, slug: str) -> PdfFile:
         sheet = self.snapshot.sheets.get(slug) if self.snapshot is not None else None
         cached = self.snapshot.pdf_file(sheet) if self.snapshot and sheet else None
-        if cached is None:
-            return super().sheet(slug)
         url = f"{self.base_url}fiches/{quote(slug)}.pdf" if self.base_url else ""
+        if cached is None:
+            # not rendered for this snapshot yet: the PDF served will be a new render, so the
+            # build folder's file (older, perhaps another size) says nothing true of it
+            return PdfFile(url, None, None)
         return PdfFile(url, cached.size, cached.pages)
 
 
