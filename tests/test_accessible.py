@@ -130,6 +130,48 @@ def test_footnotes_are_notes_named_in_the_id_tree(sheet: Path) -> None:
     assert first < text.find("Rapport d'évaluation non publié")
 
 
+def test_passages_in_other_languages_are_read_in_them(sheet: Path) -> None:
+    """The café's door says "welcome" in the families' languages (``*welcome*{lang=en}``):
+    each word is a Span with its /Lang, read in that language; the rest is the document's
+    French (no other element says a language)."""
+    spoken = [e for e in roles(sheet) if "/Lang" in e]
+    assert [(str(e["/S"]), str(e["/Lang"])) for e in spoken] == [
+        ("/Span", "en"),
+        ("/Span", "es"),
+        ("/Span", "tr"),
+        ("/Span", "pt"),
+    ]
+    assert all(len(e["/K"]) == 1 and isinstance(e["/K"][0], int) for e in spoken)
+    reader = PdfReader(sheet)
+    pages = [page.indirect_reference.idnum for page in reader.pages]
+    words = [
+        marked_text(reader.pages[pages.index(e.raw_get("/Pg").idnum)])[e["/K"][0]].strip()
+        for e in spoken
+    ]
+    assert words == ["welcome", "bienvenida", "hoş geldiniz", "bem-vindo"], words
+
+
+def marked_text(page: Any) -> dict[int, str]:
+    """The text shown inside each marked-content sequence of a page, by MCID."""
+    open_: list[int | None] = []
+    found: dict[int, str] = {}
+
+    def before(operator: bytes, operands: Any, *_: Any) -> None:
+        if operator in (b"BDC", b"BMC"):
+            properties = operands[1] if operator == b"BDC" else None
+            mcid = properties.get("/MCID") if isinstance(properties, dict) else None
+            open_.append(int(mcid) if mcid is not None else None)
+        elif operator == b"EMC" and open_:
+            open_.pop()
+
+    def shown(text: str, *_: Any) -> None:
+        if open_ and open_[-1] is not None:
+            found[open_[-1]] = found.get(open_[-1], "") + text
+
+    page.extract_text(visitor_operand_before=before, visitor_text=shown)
+    return found
+
+
 def test_the_stamped_page_number_is_a_pagination_artifact(sheet: Path) -> None:
     reader = PdfReader(sheet)
     for page in reader.pages:
@@ -408,6 +450,7 @@ def test_a_collection_reads_without_its_stamped_footers(sample: Path) -> None:
         if e["/S"] == "/Note"
     )
     assert len(notes) >= 10 and notes == sheet_notes
+    assert [str(e["/Lang"]) for e in found if "/Lang" in e] == ["en", "es", "tr", "pt"]
     assert len(set(ids)) == len(ids)
 
 

@@ -28,7 +28,8 @@ from recueil.render.tag_notes import html_parents, notes_as_notes, write_id_tree
 #: Changes with what this module does to WeasyPrint's tree: part of the cache keys of tagged
 #: renders (sheets, frames), so that renders finished otherwise are not reused.
 TAGGING_REVISION = (
-    "tags:5 furniture artifacts, definition lists, link descriptions, no line spans, notes, ID tree"
+    "tags:6 furniture artifacts, definition lists, link descriptions, no line spans, notes,"
+    " ID tree, passage languages"
 )
 #: How furniture is marked: pagination artifacts (running footer), and images that say nothing.
 PAGINATION = pydyf.Dictionary({"Type": "/Pagination"})
@@ -166,8 +167,8 @@ def _flatten_spans(tree: _Tree, pages: tuple[bytes, ...]) -> None:
     """
     for element in list(tree.reachable_elements()):
         kids = element.get("K")
-        if not kids or element.get("S") == "/Span":
-            continue
+        if not kids or (element.get("S") == "/Span" and "Lang" not in element):
+            continue  # a passage in another language (passage_lang.py) holds its text
         changed = False
         for position, kid in enumerate(kids):
             if isinstance(kid, int):

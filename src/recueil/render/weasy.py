@@ -114,8 +114,10 @@ def render_pdf(
     from weasyprint.text.fonts import FontConfiguration
 
     from recueil.render.fetcher import ProjectFetcher
+    from recueil.render.passage_lang import install as tag_passage_languages
     from recueil.render.tagging import finish_tags
 
+    tag_passage_languages()
     html = html.replace(EMOJI_PRESENTATION, TEXT_PRESENTATION)
     fetcher = ProjectFetcher(project_dir, style_dirs, remote)
     capture = _Capture()
