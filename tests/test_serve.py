@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from starlette.testclient import TestClient
 
 from conftest import REPO, copy_project, run_cli  # type: ignore[import-not-found]
+from recueil.render.accessibility_check import problems as accessibility_problems
 from recueil.serve.app import ServerOptions, create_app
 from servertools import SOURCES  # type: ignore[import-not-found]
 
@@ -171,7 +172,7 @@ def test_search_finds_stems_and_accents_and_facets_combine(local: TestClient) ->
 
 
 def test_selection_is_kept_in_the_url_and_the_browser_and_downloads_as_a_collection(
-    local: TestClient,
+    local: TestClient, tmp_path: Path
 ) -> None:
     local.cookies.clear()
     for slug in ("OCC-2023-005", "HDF-2022-001", "HDF-2022-003"):
@@ -194,6 +195,8 @@ def test_selection_is_kept_in_the_url_and_the_browser_and_downloads_as_a_collect
     # cover, contents, the three sheets, colophon: no index pages for a visitor's few sheets
     assert not any(t.startswith("Index") for t in outline), outline
     assert "Sommaire" in outline and "Colophon" in outline, outline
+    (tmp_path / "selection.pdf").write_bytes(first.content)
+    assert accessibility_problems(tmp_path / "selection.pdf") == []  # tagged, PDF/UA-1
     runs = local.app.state.site.service.runs  # type: ignore[attr-defined]
     again = local.get("/selection.pdf", params=params)
     assert again.content == first.content
