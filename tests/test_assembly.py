@@ -121,6 +121,28 @@ def test_a_preview_assembly_prints_the_same_pages_without_tree_or_shared_fonts(n
     assert len(set(printed)) == len(printed)
 
 
+def test_a_preview_update_writes_only_the_pages_it_does_not_know(national) -> None:
+    """Told which page fingerprints the preview shows, the assembly writes only the others,
+    stamped as the whole collection stamps them: here the pages of one sheet."""
+    project, corpus, collection, renderer = national
+    whole, diagnostics = build_collection(project, corpus, collection, renderer, preview=True)
+    assert whole is not None and whole.included is None, diagnostics
+    slot = next(s for s in whole.plan.slots if s.source == "sheet")
+    first, count = whole.sheet_first_page[slot.ref], slot.count
+    shown = set(whole.page_prints) - set(whole.page_prints[first : first + count])
+    update, diagnostics = build_collection(
+        project, corpus, collection, renderer, preview=True, known_pages=frozenset(shown)
+    )
+    assert update is not None, diagnostics
+    assert update.page_prints == whole.page_prints
+    assert update.included == tuple(range(first, first + count))
+    new, old = PdfReader(io.BytesIO(update.pdf)), PdfReader(io.BytesIO(whole.pdf))
+    assert [p.extract_text() for p in new.pages] == [
+        old.pages[i].extract_text() for i in update.included
+    ]  # the sheet's text and the page numbers stamped on it
+    assert count > 1 and str(whole.plan.sheet_pages[slot.ref]) in new.pages[0].extract_text()
+
+
 def _font_files(reader: PdfReader) -> int:
     """Font programs reachable from the pages' fonts (each counted once)."""
     seen: set[int] = set()

@@ -182,3 +182,29 @@ def test_a_collection_preview_shows_every_page_and_marks_the_changed_ones(
         ]
         sheet_pages = len(PdfReader(built / "build" / "sheets" / "OCC-2023-005.pdf").pages)
         assert moved and moved[-1] - moved[0] < sheet_pages, (moved, sheet_pages)
+        # the new images are drawn from the update, which holds only those pages
+        for n in moved:
+            answer = page.request.get(preview_server + after[n - 1])
+            assert answer.status == 200 and answer.body()[:8] == b"\x89PNG\r\n\x1a\n", n
+
+
+def test_an_update_draws_new_pages_from_itself_and_the_others_from_earlier_files() -> None:
+    """A collection update holding only its new pages: each page is drawn from the file that
+    brought it; an update naming a page the preview no longer has is not drawable (the hub
+    then asks for every page)."""
+    from recueil.serve.preview import Preview, _drawable, _sources
+    from recueil.serve.tasks import Outcome
+
+    preview = Preview(
+        "essai", page_versions=["a", "b", "c"], sources=[(b"old", i) for i in range(3)]
+    )
+    update = Outcome(b"new", pages=("a", "x", "c", "y"), included=(1, 3))
+    assert _drawable(preview, update)
+    assert _sources(preview, list(update.pages), b"new", update.included) == [
+        (b"old", 0),
+        (b"new", 0),
+        (b"old", 2),
+        (b"new", 1),
+    ]
+    assert not _drawable(preview, Outcome(b"new", pages=("z", "b"), included=(1,)))
+    assert _drawable(preview, Outcome(b"all", pages=("z", "b")))  # every page: always

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from pypdf import PdfReader
 
+from recueil.collection.changed_pages import changed_pages
 from recueil.collection.definition import Collection, Group
 from recueil.collection.frame import Frame, frame_of, split_parts
 from recueil.collection.frame_context import frame_context, markdown_part
@@ -72,6 +73,8 @@ class CollectionResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: a preview's page fingerprints (render/page_prints.py), from its sources' and stamps
     page_prints: list[str] = field(default_factory=list)
+    #: the collection's pages ``pdf`` holds, when it holds only those (changed_pages.py)
+    included: tuple[int, ...] | None = None
 
 
 class Assembler:
@@ -91,11 +94,14 @@ class Assembler:
         missing: Sequence[str] = (),
         kinds_in_use: Sequence[str] | None = None,
         preview: bool = False,
+        known_pages: frozenset[str] = frozenset(),
     ):
         self.project = project
         #: an author's preview (serve/preview.py): the pages only, without the structure
         #: tree and shared fonts (a third of an assembly's time; the file is larger)
         self.preview = preview
+        #: page fingerprints a preview already shows: only the other pages are written
+        self.known_pages = known_pages
         #: sheets a draft goes without: said on its cover and title page
         self.missing = list(missing)
         #: kinds the project has sources of: their statuses are explained (None: every kind)
@@ -171,6 +177,8 @@ class Assembler:
         # confirms the first (zeros as first numbers made three passes the rule).
         counts = {part: 1 for part in self._part_ids()}
         plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
+        if self.preview and self.known_pages:
+            return self._new_pages(plan, editorial, counts)
         # the sheets are copied into the output while workers lay out the generated parts
         sheets = [slot.ref for slot in plan.slots if slot.source == "sheet"]
         build = self.project.build_dir
@@ -188,6 +196,19 @@ class Assembler:
             runs = runs_of(plan.slots, frame.parts(self._part_ids()))
             prints = page_prints.assembled(self.stamps(plan), runs, self.renders, frame.documents)
         return CollectionResult(pdf, plan, first, self.diagnostics, prints)
+
+    def _new_pages(self, plan: Plan, editorial: str, counts: dict[str, int]) -> CollectionResult:
+        """A preview's pages that are not among ``known_pages``, stamped, without merging the
+        rest (changed_pages.py); the fingerprints of every page."""
+        plan, frame = self.settle_frame(plan, editorial, counts, lambda: False)
+        overlay = self.render_overlay(plan)
+        runs = runs_of(plan.slots, frame.parts(self._part_ids()))
+        prints = page_prints.assembled(self.stamps(plan), runs, self.renders, frame.documents)
+        pdf, included = changed_pages(
+            runs, prints, self.known_pages, self.renders, frame.documents, overlay
+        )
+        first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
+        return CollectionResult(pdf, plan, first, self.diagnostics, prints, included)
 
     def settle_frame(
         self, plan: Plan, editorial: str, counts: dict[str, int], idle: Callable[[], bool]

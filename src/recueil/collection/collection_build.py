@@ -241,11 +241,12 @@ def assemble_collection(
     edition: Edition | None = None,
     jobs: int = 1,
     preview: bool = False,
+    known_pages: frozenset[str] = frozenset(),
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
     """Assemble a prepared collection (generated parts reused from ``cache`` when unchanged).
 
     ``jobs`` worker processes lay out the generated parts and the overlay; ``preview`` makes
-    the pages only (Assembler.preview).
+    the pages only (Assembler.preview), and only those not in ``known_pages``.
     """
     assembler = Assembler(
         project,
@@ -260,6 +261,7 @@ def assemble_collection(
         prepared.missing,
         prepared.kinds_in_use,
         preview=preview,
+        known_pages=known_pages,
     )
     try:
         assembled = assembler.assemble()
@@ -279,6 +281,7 @@ def build_collection(
     jobs: int = 1,
     allow_incomplete: bool = False,
     preview: bool = False,
+    known_pages: frozenset[str] = frozenset(),
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
     """Render (or reuse) every sheet of the collection, then assemble it (for an author's
     preview: the pages only, see Assembler.preview)."""
@@ -288,7 +291,7 @@ def build_collection(
     if prepared is None:
         return None, diagnostics
     result, found = assemble_collection(
-        project, prepared, renderer.cache, renderer.edition, jobs, preview
+        project, prepared, renderer.cache, renderer.edition, jobs, preview, known_pages
     )
     return result, diagnostics + found
 

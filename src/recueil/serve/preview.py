@@ -47,6 +47,9 @@ class Preview:
     #: the pages that changed are found
     page_versions: list[str] = field(default_factory=list)
     changed_pages: list[int] = field(default_factory=list)
+    #: where each page is drawn from: a PDF and the page's index in it (a collection
+    #: preview's update brings only its new pages; the others stay in the files they came in)
+    sources: list[tuple[bytes, int]] = field(default_factory=list)
     listeners: set[asyncio.Queue[str]] = field(default_factory=set)
 
     def state(self) -> str:
@@ -152,14 +155,19 @@ class PreviewHub:
             preview.problems = [{"message": f"no declared collection '{preview.name}'"}]
             _publish(preview)
             return
-        data, problems, prints = await self._render(
-            ("preview-collection", snapshot.stamp, preview.name),
-            tasks.assemble_declared,
-            str(self.root),
-            snapshot.stamp,
-            preview.name,
-        )
-        await self._settle(preview, data, problems, prints)
+        for known in (tuple(preview.page_versions), ()):
+            outcome = await self._run(
+                ("preview-collection", snapshot.stamp, preview.name, known),
+                tasks.assemble_declared,
+                str(self.root),
+                snapshot.stamp,
+                preview.name,
+                known,
+            )
+            if _drawable(preview, outcome):
+                break  # else pages the preview no longer has: assemble them all
+        problems = [{"message": text} for text in outcome.problems]
+        await self._settle(preview, outcome.data, problems, outcome.pages, outcome.included)
 
     async def _settle(
         self,
@@ -167,20 +175,23 @@ class PreviewHub:
         data: bytes | None,
         problems: list[dict[str, Any]],
         prints: tuple[str, ...] = (),
+        included: tuple[int, ...] | None = None,
     ) -> None:
         """Show ``data`` (None: keep the last good pages, marked outdated) and ``problems``;
-        ``prints`` are its pages' fingerprints when the worker knew them."""
+        ``prints`` are its pages' fingerprints when the worker knew them, ``included`` the
+        pages ``data`` holds when it holds only the new ones."""
         preview.problems = problems
         if data is None:
             preview.outdated = preview.pdf is not None
         else:
-            version = etag_of(data).strip('"')
+            version = etag_of("\n".join(prints).encode() if prints else data).strip('"')
             if version != preview.version:
                 pages = list(prints) or await asyncio.to_thread(tasks.page_fingerprints, data)
                 old = preview.page_versions
                 preview.changed_pages = [
                     i + 1 for i, page in enumerate(pages) if i >= len(old) or old[i] != page
                 ]
+                preview.sources = _sources(preview, pages, data, included)
                 preview.pdf, preview.version, preview.pages = data, version, len(pages)
                 preview.page_versions = pages
             preview.outdated = False
@@ -189,13 +200,41 @@ class PreviewHub:
     async def _render(
         self, key: Any, function: Any, *args: Any
     ) -> tuple[bytes | None, list[Any], tuple[str, ...]]:
+        outcome = await self._run(key, function, *args)
+        return outcome.data, [{"message": text} for text in outcome.problems], outcome.pages
+
+    async def _run(self, key: Any, function: Any, *args: Any) -> tasks.Outcome:
         try:
             outcome: tasks.Outcome = await self.service.run(key, function, *args)
         except Busy:
-            return None, [{"message": "the server is busy; the preview will catch up"}], ()
+            return tasks.Outcome(None, ("the server is busy; the preview will catch up",))
         except WorkerLost as lost:
-            return None, [{"message": f"the render worker stopped ({lost})"}], ()
-        return outcome.data, [{"message": text} for text in outcome.problems], outcome.pages
+            return tasks.Outcome(None, (f"the render worker stopped ({lost})",))
+        return outcome
+
+
+def _drawable(preview: Preview, outcome: tasks.Outcome) -> bool:
+    """Whether every page of an assembly's answer can be drawn: it holds the page, or the
+    preview still has it (it may have changed since the worker was told what it had)."""
+    if outcome.data is None or outcome.included is None:
+        return True
+    had = set(preview.page_versions)
+    held = set(outcome.included)
+    return all(i in held or page in had for i, page in enumerate(outcome.pages))
+
+
+def _sources(
+    preview: Preview, pages: list[str], data: bytes, included: tuple[int, ...] | None
+) -> list[tuple[bytes, int]]:
+    """Where each page of the new state is drawn from (see Preview.sources)."""
+    if included is None:
+        return [(data, index) for index in range(len(pages))]
+    had = dict(zip(preview.page_versions, preview.sources, strict=True))
+    position = {page: k for k, page in enumerate(included)}
+    return [
+        (data, position[index]) if index in position else had[page]
+        for index, page in enumerate(pages)
+    ]
 
 
 def _publish(preview: Preview) -> None:

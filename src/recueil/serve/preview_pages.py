@@ -129,8 +129,8 @@ async def _image(request: Request, preview: Preview | None) -> Response:
     with _IMAGES_LOCK:
         data = _IMAGES.get(key)
     if data is None:
-        pdf = preview.pdf
-        data = await asyncio.to_thread(_render_page, pdf, width, number - 1)
+        pdf, index = preview.sources[number - 1]
+        data = await asyncio.to_thread(_render_page, pdf, width, index)
         with _IMAGES_LOCK:
             _IMAGES[key] = data
             while len(_IMAGES) > 600:

@@ -40,6 +40,8 @@ class Outcome:
     timed_out: bool = False
     #: each page's fingerprint when the task knew them (a collection preview's assembly)
     pages: tuple[str, ...] = ()
+    #: the pages ``data`` holds when it holds only the new ones (None: every page)
+    included: tuple[int, ...] | None = None
 
 
 def start_worker(memory_mb: int) -> None:
@@ -146,8 +148,9 @@ def assemble_selection(root: str, stamp: str, slugs: tuple[str, ...], title: str
     return Outcome(result.pdf)
 
 
-def assemble_declared(root: str, stamp: str, name: str) -> Outcome:
-    """A declared collection assembled for its preview (its sheets' renders from the cache)."""
+def assemble_declared(root: str, stamp: str, name: str, known: tuple[str, ...] = ()) -> Outcome:
+    """A declared collection assembled for its preview (its sheets' renders from the cache);
+    with ``known`` page fingerprints, only the pages not among them (changed_pages.py)."""
     from recueil.collection.collection_build import build_collection
     from recueil.collection.declared import discover_collections
 
@@ -159,14 +162,20 @@ def assemble_declared(root: str, stamp: str, name: str) -> Outcome:
     try:
         with deadline(float(project.settings.render_timeout) * 10):
             result, diagnostics = build_collection(
-                project, corpus, collection, renderer, allow_incomplete=True, preview=True
+                project,
+                corpus,
+                collection,
+                renderer,
+                allow_incomplete=True,
+                preview=True,
+                known_pages=frozenset(known),
             )
     except TooSlow:
         return Outcome(None, ("the collection took too long to assemble",), timed_out=True)
     problems = tuple(d.format() for d in diagnostics if d.level is Level.ERROR)
     if result is None:
         return Outcome(None, problems or ("the collection could not be assembled",))
-    return Outcome(result.pdf, problems, pages=tuple(result.page_prints))
+    return Outcome(result.pdf, problems, pages=tuple(result.page_prints), included=result.included)
 
 
 def page_fingerprints(pdf: bytes) -> list[str]:
