@@ -8,9 +8,10 @@ swapped the images; the image's ``load`` event is awaited too). Run alone with
 bench/RESULTS.md.
 
 Measures (issue "Live preview"): a 2-page sheet, p50 and p95 over 20 edits; one sheet of the
-national collection edited, collection preview updated, with and without a change of its page
-count; an edit breaking the YAML, diagnostics shown; 200 saves in 60 s on one file, the server's
-memory before and after and its answers meanwhile.
+national collection edited, collection preview updated (once the preview's images have loaded:
+an author reads the pages before editing), with and without a change of its page count; an
+edit breaking the YAML, diagnostics shown; 200 saves in 60 s on one file, the server's memory
+before and after and its answers meanwhile.
 """
 
 from __future__ import annotations
@@ -67,6 +68,18 @@ def _wait_changed(
             return time.perf_counter() - started
         time.sleep(0.005)
     raise TimeoutError(f"{selector}[{attribute}] unchanged after {limit} s")
+
+
+def _images_loaded(page: object) -> None:
+    """Wait until the page has stopped fetching page images (no new one for 0.6 s): an author
+    looks at the pages before editing, and an edit timed while the first thumbnails are still
+    being drawn measures both at once on two shared cores."""
+    count = "performance.getEntriesByType('resource').filter(e => e.name.includes('.png')).length"
+    seen, still = -1, 0
+    while still < 3:
+        now = page.evaluate(count)  # type: ignore[attr-defined]
+        seen, still = now, still + 1 if now == seen else 0
+        time.sleep(0.2)
 
 
 def _edit(path: Path, text: str, number: int) -> None:
@@ -127,6 +140,7 @@ def main() -> None:
 
             page.goto(f"{base}/apercu/recueil/{COLLECTION}")
             page.wait_for_selector(".preview-live:not([hidden])")
+            _images_loaded(page)
             member = root / IN_COLLECTION
             text = member.read_text(encoding="utf-8")
             for label, new in (
@@ -134,6 +148,7 @@ def main() -> None:
                 ("page count unchanged", text.replace("\n\nDans ", "\n\nCette année, dans ", 1)),
                 ("page count changed", text + "\n\n" + "Paragraphe ajouté. " * 400 + "\n"),
             ):
+                _images_loaded(page)
                 old = page.locator(".preview").get_attribute("data-version")
                 member.write_text(new, encoding="utf-8")
                 seconds = _wait_changed(page, ".preview", "data-version", old, 120)
