@@ -153,7 +153,7 @@ def main() -> None:
                 # numbers change, so the generated parts are laid out again every time
                 "page count changed": [
                     text + "\n\n" + "Paragraphe ajouté. " * count + "\n"
-                    for count in (400, 600, 800)
+                    for count in (400, 1300, 2200)
                 ],
             }
             for label, versions in edits.items():
