@@ -208,28 +208,3 @@ def test_an_update_draws_new_pages_from_itself_and_the_others_from_earlier_files
     ]
     assert not _drawable(preview, Outcome(b"new", pages=("z", "b"), included=(1,)))
     assert _drawable(preview, Outcome(b"all", pages=("z", "b")))  # every page: always
-
-
-def test_the_changed_pages_are_drawn_before_the_browser_asks(built: Path) -> None:
-    """A new state's changed pages start being drawn when it is known (the browser asks for
-    them a moment later and finds them drawn); a request meanwhile shares the drawing."""
-    import asyncio
-
-    from recueil.serve import preview_pages
-    from recueil.serve.preview import Preview
-
-    pdf = next((built / "build" / "sheets").glob("*.pdf")).read_bytes()
-    preview = Preview("essai", pdf=pdf, pages=2, page_versions=["p1-test", "p2-test"])
-    preview.sources, preview.changed_pages = [(pdf, 0), (pdf, 1)], [2]
-    width = preview_pages.PAGE_WIDTH * 2
-
-    async def scenario() -> tuple[bool, bytes, bytes]:
-        preview_pages.draw_ahead(preview, collection=False)
-        await asyncio.sleep(0)  # the drawing starts at the loop's next turn
-        drawing = ("p2-test", width) in preview_pages._DRAWING
-        asked = await preview_pages._page_png(preview, 2, width)  # shares the drawing
-        return drawing, asked, preview_pages._IMAGES[("p2-test", width)]
-
-    drawing, asked, kept = asyncio.run(scenario())
-    assert drawing and asked == kept and asked[:8] == b"\x89PNG\r\n\x1a\n"
-    assert ("p1-test", width) not in preview_pages._IMAGES  # unchanged: not drawn ahead

@@ -104,8 +104,6 @@ def create_app(options: ServerOptions) -> Starlette:
     )
     site = Site(catalogue, service, public=options.public)
     previews = None if options.public else PreviewHub(service, catalogue.root)
-    if previews is not None:
-        previews.on_new_pages = preview_pages.draw_ahead
 
     shown = {"stamp": catalogue.snapshot.stamp}
 

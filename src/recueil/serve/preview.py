@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,9 +78,6 @@ class PreviewHub:
         #: the project dashboard (/problemes) follows this one: its version is the snapshot's
         self.board = Preview("problems")
         self._lock = asyncio.Lock()
-        #: called with a preview whose pages changed (and whether it is a collection's), on
-        #: the event loop, before browsers hear of it: preview_pages.draw_ahead
-        self.on_new_pages: Callable[[Preview, bool], None] | None = None
 
     async def sheet(self, snapshot: Snapshot, slug: str) -> Preview:
         """The preview of a sheet, made now if nobody was looking at it."""
@@ -197,8 +194,6 @@ class PreviewHub:
                 preview.sources = _sources(preview, pages, data, included)
                 preview.pdf, preview.version, preview.pages = data, version, len(pages)
                 preview.page_versions = pages
-                if self.on_new_pages is not None:
-                    self.on_new_pages(preview, self.collections.get(preview.name) is preview)
             preview.outdated = False
         _publish(preview)
 

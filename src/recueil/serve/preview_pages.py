@@ -27,12 +27,6 @@ PAGE_WIDTH = 620
 #: page images by page fingerprint and width: a page an edit left alone keeps its image
 _IMAGES: OrderedDict[tuple[str, int], bytes] = OrderedDict()
 _IMAGES_LOCK = threading.Lock()
-#: images being drawn, shared by the requests (and draw_ahead) that want them
-_DRAWING: dict[tuple[str, int], asyncio.Future[bytes]] = {}
-#: width of a collection page's thumbnail: the catalogue's own thumbnail size
-THUMBNAIL_WIDTH = 360
-#: changed pages whose images are drawn before the browser asks
-DRAWN_AHEAD = 4
 
 
 def hub_of(request: Request) -> PreviewHub:
@@ -130,52 +124,18 @@ async def _image(request: Request, preview: Preview | None) -> Response:
     if preview is None or preview.pdf is None or not 1 <= number <= preview.pages:
         raise HTTPException(404, "Cette page n’existe pas.")
     small = request.query_params.get("taille") == "vignette"
-    width = THUMBNAIL_WIDTH if small else PAGE_WIDTH * 2
-    data = await _page_png(preview, number, width)
-    return send(request, Payload(data, etag_of(data)), "image/png", max_age=3600)
-
-
-def draw_ahead(preview: Preview, collection: bool) -> None:
-    """Start drawing the images of a new state's changed pages (the first few) as soon as it
-    is known: the browser asks for them once the event has reached it, and finds them drawn
-    or being drawn (called on the event loop, by the preview hub)."""
-    width = THUMBNAIL_WIDTH if collection else PAGE_WIDTH * 2
-    for number in preview.changed_pages[:DRAWN_AHEAD]:
-        task = asyncio.ensure_future(_page_png(preview, number, width))
-        task.add_done_callback(_ignore_failure)
-
-
-async def _page_png(preview: Preview, number: int, width: int) -> bytes:
-    """A page's image, drawn once per page fingerprint and width (a drawing in progress is
-    shared)."""
+    width = 360 if small else PAGE_WIDTH * 2  # the vignette is the catalogue's thumbnail
     key = (preview.page_versions[number - 1], width)
     with _IMAGES_LOCK:
         data = _IMAGES.get(key)
-    if data is not None:
-        return data
-    drawing = _DRAWING.get(key)
-    if drawing is None:
+    if data is None:
         pdf, index = preview.sources[number - 1]
-        drawing = _DRAWING[key] = asyncio.ensure_future(
-            asyncio.to_thread(_render_page, pdf, width, index)
-        )
-        drawing.add_done_callback(lambda done: _drawn(key, done))
-    return await asyncio.shield(drawing)
-
-
-def _drawn(key: tuple[str, int], done: asyncio.Future[bytes]) -> None:
-    _DRAWING.pop(key, None)
-    if done.cancelled() or done.exception() is not None:
-        return
-    with _IMAGES_LOCK:
-        _IMAGES[key] = done.result()
-        while len(_IMAGES) > 600:
-            _IMAGES.popitem(last=False)
-
-
-def _ignore_failure(task: asyncio.Future[bytes]) -> None:
-    if not task.cancelled():
-        task.exception()  # retrieved: a page that cannot be drawn is reported when asked
+        data = await asyncio.to_thread(_render_page, pdf, width, index)
+        with _IMAGES_LOCK:
+            _IMAGES[key] = data
+            while len(_IMAGES) > 600:
+                _IMAGES.popitem(last=False)
+    return send(request, Payload(data, etag_of(data)), "image/png", max_age=3600)
 
 
 def _render_page(pdf: bytes, width: int, index: int) -> bytes:
