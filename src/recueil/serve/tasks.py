@@ -148,6 +148,11 @@ def assemble_selection(root: str, stamp: str, slugs: tuple[str, ...], title: str
     return Outcome(result.pdf)
 
 
+#: processes laying out a preview's generated parts and page-number overlay side by side (a
+#: new page count lays them out again; the server's other render worker is mostly idle then)
+PREVIEW_JOBS = 2
+
+
 def assemble_declared(root: str, stamp: str, name: str, known: tuple[str, ...] = ()) -> Outcome:
     """A declared collection assembled for its preview (its sheets' renders from the cache);
     with ``known`` page fingerprints, only the pages not among them (changed_pages.py)."""
@@ -167,6 +172,7 @@ def assemble_declared(root: str, stamp: str, name: str, known: tuple[str, ...] =
                 collection,
                 renderer,
                 allow_incomplete=True,
+                jobs=PREVIEW_JOBS,
                 preview=True,
                 known_pages=frozenset(known),
             )
