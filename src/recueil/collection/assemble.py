@@ -191,19 +191,20 @@ class Assembler:
             overlay = self.render_overlay(plan, idle)
             pdf = self.merge(merger, plan, frame, overlay)
         first = {slug: plan.start_of("sheet", slug) for slug in plan.sheet_pages}
-        prints = []
-        if self.preview:
-            runs = runs_of(plan.slots, frame.parts(self._part_ids()))
-            prints = page_prints.assembled(self.stamps(plan), runs, self.renders, frame.documents)
+        prints = self._page_prints(plan, frame)[1] if self.preview else []
         return CollectionResult(pdf, plan, first, self.diagnostics, prints)
+
+    def _page_prints(self, plan: Plan, frame: Frame) -> tuple[list[Any], list[str]]:
+        """Where each page comes from (structure_tree.runs_of) and its fingerprint."""
+        runs = runs_of(plan.slots, frame.parts(self._part_ids()))
+        return runs, page_prints.assembled(self.stamps(plan), runs, self.renders, frame.documents)
 
     def _new_pages(self, plan: Plan, editorial: str, counts: dict[str, int]) -> CollectionResult:
         """A preview's pages that are not among ``known_pages``, stamped, without merging the
         rest (changed_pages.py); the fingerprints of every page."""
         plan, frame = self.settle_frame(plan, editorial, counts, lambda: False)
         overlay = self.render_overlay(plan)
-        runs = runs_of(plan.slots, frame.parts(self._part_ids()))
-        prints = page_prints.assembled(self.stamps(plan), runs, self.renders, frame.documents)
+        runs, prints = self._page_prints(plan, frame)
         pdf, included = changed_pages(
             runs, prints, self.known_pages, self.renders, frame.documents, overlay
         )
