@@ -36,6 +36,8 @@ from recueil.serve.site import Site
 
 #: longest query string accepted (a search, a selection of max_selection_sheets slugs, facets)
 MAX_QUERY_BYTES = 4096
+#: seconds after a new snapshot before the garbage of the previous one is collected (settle)
+SETTLE_DELAY = 1.0
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
@@ -118,7 +120,22 @@ def create_app(options: ServerOptions) -> Starlette:
                 await previews.refresh(snapshot)
             # the previous snapshot and its templates' environment are garbage in cycles,
             # which Python's oldest generation collects rarely: each save left them behind
-            await asyncio.to_thread(settle)
+            settle_soon()
+
+    settling: set[asyncio.Task[None]] = set()
+
+    def settle_soon() -> None:
+        """Settle a little later, once: a full collection holds the interpreter for tens of
+        milliseconds, and just after a preview's update is when the browser asks for its new
+        page images. Saves in a burst share one settling (at most one a SETTLE_DELAY)."""
+        if not settling:
+            task = asyncio.get_running_loop().create_task(_settle_later())
+            settling.add(task)
+            task.add_done_callback(settling.discard)
+
+    async def _settle_later() -> None:
+        await asyncio.sleep(SETTLE_DELAY)
+        await asyncio.to_thread(settle)
 
     async def on_change(paths: set[Path]) -> None:
         _, after = await asyncio.to_thread(catalogue.refresh)
