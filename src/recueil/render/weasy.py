@@ -114,6 +114,7 @@ def render_pdf(
     from weasyprint.text.fonts import FontConfiguration
 
     from recueil.render.fetcher import ProjectFetcher
+    from recueil.render.link_areas import drop_nested_links
     from recueil.render.passage_lang import install as tag_passage_languages
     from recueil.render.tagging import finish_tags
 
@@ -147,6 +148,7 @@ def render_pdf(
         for index, page in enumerate(document.pages):
             for name in page.anchors:
                 anchors.setdefault(name, index)
+            page.links[:] = drop_nested_links(page.links)
         pdf = document.write_pdf(finisher=finish_tags, **(options or {}))
     finally:
         _WEASYPRINT_LOGGER.removeHandler(capture)
