@@ -114,11 +114,13 @@ def render_pdf(
     from weasyprint.text.fonts import FontConfiguration
 
     from recueil.render.fetcher import ProjectFetcher
+    from recueil.render.leaders import install as draw_leaders_as_one_run
     from recueil.render.link_areas import drop_nested_links
     from recueil.render.passage_lang import install as tag_passage_languages
     from recueil.render.tagging import finish_tags
 
     tag_passage_languages()
+    draw_leaders_as_one_run()
     html = html.replace(EMOJI_PRESENTATION, TEXT_PRESENTATION)
     fetcher = ProjectFetcher(project_dir, style_dirs, remote)
     capture = _Capture()
