@@ -8,7 +8,10 @@ than by raising, so its records are captured per render and returned as diagnost
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
+import multiprocessing.util
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,9 +197,29 @@ def parse_styles_once(html: str, project_dir: Path, style_dirs: tuple[Path, ...]
 
 _Styles = tuple[list["CSS"], "FontConfiguration", tuple[str, ...], tuple[str, ...]]
 _PARSED: dict[tuple[Any, ...], _Styles] = {}
+#: the process that parsed each entry: WeasyPrint writes a FontConfiguration's fonts into a
+#: folder of its own (/tmp/weasyprint-*) that only that process may remove
+_OWNER: dict[tuple[Any, ...], int] = {}
 # dropped before the interpreter tears modules down: a FontConfiguration deleted after
 # WeasyPrint's module (imported lazily, so torn down first) cannot remove its folder
 atexit.register(_PARSED.clear)
+
+
+def _forget(key: tuple[Any, ...]) -> None:
+    """Drop a parsed entry. Its fonts' folder goes with it only in the process that made it:
+    a forked worker holds its parent's entries too, whose folder the parent still reads."""
+    entry = _PARSED.pop(key, None)  # the main process's atexit may have cleared them first
+    if _OWNER.pop(key, None) != os.getpid() and entry is not None:
+        entry[1]._folder = None
+
+
+def _remove_own_folders() -> None:
+    """At a worker's end: multiprocessing leaves through os._exit, so neither atexit nor the
+    FontConfigurations' own clean-up runs, and each worker that parsed the styles left some
+    2 MB of font files in /tmp (hundreds of folders after a test run)."""
+    for key in [k for k, pid in _OWNER.items() if pid == os.getpid()]:
+        _forget(key)
+    gc.collect()  # a FontConfiguration held in a cycle is deleted, and its folder removed
 
 
 def _parsed_styles(
@@ -218,6 +241,11 @@ def _parsed_styles(
         tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) if f else None for f in files),
     )
     if key not in _PARSED:
+        for older in [k for k in _PARSED if k[:3] == key[:3]]:  # the styles were edited
+            _forget(older)
+        if os.getpid() not in _OWNER.values():  # this process's first: clean up at its end
+            multiprocessing.util.Finalize(None, _remove_own_folders, exitpriority=10)
+        _OWNER[key] = os.getpid()
         font_config = FontConfiguration()
         sheets = [CSS(url=link, url_fetcher=fetcher, font_config=font_config) for link in links]
         served = tuple(sorted({str(path) for path in fetcher.served}))

@@ -1,0 +1,85 @@
+"""WeasyPrint writes the fonts of a FontConfiguration into a folder of its own in /tmp; a
+forked worker that parsed the styles leaves through os._exit, which skipped its clean-up:
+each left some 2 MB behind. A worker now removes the folders it made, never its parent's."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from recueil.markup.fragment import VIRTUAL_ROOT
+from recueil.render import weasy
+
+STYLE = '@font-face { font-family: "Essai"; src: url("fonts/Inter-Regular.otf"); }\n'
+LINK = (VIRTUAL_ROOT + "styles/essai.css",)
+
+
+def _project(tmp_path: Path) -> Path:
+    fonts = Path(__file__).resolve().parents[1] / "styles" / "fonts"
+    (tmp_path / "styles" / "fonts").mkdir(parents=True)
+    (tmp_path / "styles" / "fonts" / "Inter-Regular.otf").write_bytes(
+        (fonts / "Inter-Regular.otf").read_bytes()
+    )
+    (tmp_path / "styles" / "essai.css").write_text(STYLE, encoding="utf-8")
+    return tmp_path
+
+
+def _folder(project: Path) -> Path:
+    _, font_config, _, _ = weasy._parsed_styles(project, (project / "styles",), LINK)
+    folder = font_config._folder
+    assert folder is not None and Path(folder).is_dir()
+    return Path(folder)
+
+
+def _in_worker(project: Path, edit: bool, out: object) -> None:
+    if edit:  # the styles changed: the parent's entry is dropped here, its folder kept
+        css = project / "styles" / "essai.css"
+        css.write_text(STYLE + "body { color: black }\n", encoding="utf-8")
+    out.send(str(_folder(project)))  # type: ignore[attr-defined]
+
+
+def _run_worker(project: Path, edit: bool = False) -> Path:
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe()
+    process = context.Process(target=_in_worker, args=(project, edit, child))
+    process.start()
+    child.close()  # a worker that fails closes the pipe instead of leaving recv() waiting
+    try:
+        folder = Path(parent.recv())
+    finally:
+        process.join(30)
+    assert process.exitcode == 0
+    return folder
+
+
+def test_a_worker_removes_the_font_folder_it_made(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    folder = _run_worker(project)
+    assert folder.name.startswith("weasyprint-")
+    assert not folder.exists()
+
+
+def test_a_worker_keeps_its_parents_folder(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    mine = _folder(project)
+    try:
+        theirs = _run_worker(project, edit=True)
+        assert theirs != mine and not theirs.exists()
+        assert mine.is_dir() and any(mine.iterdir())  # the parent's fonts are still there
+    finally:
+        for key in [k for k in weasy._PARSED if k[0] == str(project)]:
+            weasy._forget(key)
+
+
+def test_edited_styles_replace_the_older_entry(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    first = _folder(project)
+    (project / "styles" / "essai.css").write_text(STYLE + "p { margin: 0 }\n", encoding="utf-8")
+    second = _folder(project)
+    try:
+        assert second != first and not first.exists()
+        assert [k for k in weasy._PARSED if k[0] == str(project)] != []
+        assert len([k for k in weasy._PARSED if k[0] == str(project)]) == 1
+    finally:
+        for key in [k for k in weasy._PARSED if k[0] == str(project)]:
+            weasy._forget(key)
