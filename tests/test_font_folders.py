@@ -5,7 +5,9 @@ each left some 2 MB behind. A worker now removes the folders it made, never its 
 from __future__ import annotations
 
 import multiprocessing
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from recueil.markup.fragment import VIRTUAL_ROOT
 from recueil.render import weasy
@@ -38,10 +40,29 @@ def _in_worker(project: Path, edit: bool, out: object) -> None:
     out.send(str(_folder(project)))  # type: ignore[attr-defined]
 
 
-def _run_worker(project: Path, edit: bool = False) -> Path:
+def _render_own_fonts(project: Path, out: object) -> None:
+    """A document with fonts of its own (not the shared styles), as the frame's are: its
+    FontConfiguration waits in a reference cycle when the worker ends."""
+    html = f'<html><head><style>{STYLE} p {{ font-family: "Essai" }}</style></head>'
+    weasy.render_pdf(
+        html + "<body><p>Bonjour</p></body></html>",
+        project_dir=project,
+        style_dirs=(project / "styles",),
+        rel="essai.html",
+        base_path="styles/",
+    )
+    out.send("rendered")  # type: ignore[attr-defined]
+
+
+def _folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("weasyprint-*"))
+
+
+def _run_worker(project: Path, edit: bool = False, target: Any = None) -> Path:
     context = multiprocessing.get_context("fork")
     parent, child = context.Pipe()
-    process = context.Process(target=_in_worker, args=(project, edit, child))
+    args = (project, child) if target else (project, edit, child)
+    process = context.Process(target=target or _in_worker, args=args)
     process.start()
     child.close()  # a worker that fails closes the pipe instead of leaving recv() waiting
     try:
@@ -57,6 +78,13 @@ def test_a_worker_removes_the_font_folder_it_made(tmp_path: Path) -> None:
     folder = _run_worker(project)
     assert folder.name.startswith("weasyprint-")
     assert not folder.exists()
+
+
+def test_a_worker_removes_the_folder_of_its_last_document(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    before = _folders()
+    _run_worker(project, target=_render_own_fonts)
+    assert _folders() - before == set()
 
 
 def test_a_worker_keeps_its_parents_folder(tmp_path: Path) -> None:

@@ -124,6 +124,7 @@ def render_pdf(
 
     tag_passage_languages()
     draw_leaders_as_one_run()
+    _clean_at_exit()
     html = html.replace(EMOJI_PRESENTATION, TEXT_PRESENTATION)
     fetcher = ProjectFetcher(project_dir, style_dirs, remote)
     capture = _Capture()
@@ -213,10 +214,21 @@ def _forget(key: tuple[Any, ...]) -> None:
         entry[1]._folder = None
 
 
+_CLEANING: dict[str, int] = {}
+
+
+def _clean_at_exit() -> None:
+    """Have this process remove its font folders when it ends (registered once per process)."""
+    if _CLEANING.get("pid") != os.getpid():
+        _CLEANING["pid"] = os.getpid()
+        multiprocessing.util.Finalize(None, _remove_own_folders, exitpriority=10)
+
+
 def _remove_own_folders() -> None:
     """At a worker's end: multiprocessing leaves through os._exit, so neither atexit nor the
-    FontConfigurations' own clean-up runs, and each worker that parsed the styles left some
-    2 MB of font files in /tmp (hundreds of folders after a test run)."""
+    FontConfigurations' own clean-up runs, and each worker left some 2 MB of font files in
+    /tmp (hundreds of folders after a test run): those of the styles it parsed, and that of
+    its last document with fonts of its own, still waiting in a reference cycle."""
     for key in [k for k, pid in _OWNER.items() if pid == os.getpid()]:
         _forget(key)
     gc.collect()  # a FontConfiguration held in a cycle is deleted, and its folder removed
@@ -243,8 +255,7 @@ def _parsed_styles(
     if key not in _PARSED:
         for older in [k for k in _PARSED if k[:3] == key[:3]]:  # the styles were edited
             _forget(older)
-        if os.getpid() not in _OWNER.values():  # this process's first: clean up at its end
-            multiprocessing.util.Finalize(None, _remove_own_folders, exitpriority=10)
+        _clean_at_exit()
         _OWNER[key] = os.getpid()
         font_config = FontConfiguration()
         sheets = [CSS(url=link, url_fetcher=fetcher, font_config=font_config) for link in links]
