@@ -4,13 +4,16 @@ each left some 2 MB behind. A worker now removes the folders it made, never its 
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from recueil.markup.fragment import VIRTUAL_ROOT
 from recueil.render import weasy
+from recueil.render.workers import RenderPool
 
 STYLE = '@font-face { font-family: "Essai"; src: url("fonts/Inter-Regular.otf"); }\n'
 LINK = (VIRTUAL_ROOT + "styles/essai.css",)
@@ -111,3 +114,29 @@ def test_edited_styles_replace_the_older_entry(tmp_path: Path) -> None:
     finally:
         for key in [k for k in weasy._PARSED if k[0] == str(project)]:
             weasy._forget(key)
+
+
+def _render_then_die(project: Path, slug: str) -> Any:
+    """A render whose worker is killed right after it laid out a document with its own fonts
+    (as on a time limit, the memory limit or a crash): nothing of it can clean up."""
+    html = f'<html><head><style>{STYLE} p {{ font-family: "Essai" }}</style></head>'
+    weasy.render_pdf(
+        html + f"<body><p>{slug}</p></body></html>",
+        project_dir=project,
+        style_dirs=(project / "styles",),
+        rel=f"{slug}.md",
+        base_path="styles/",
+    )
+    os._exit(9)
+
+
+def test_a_killed_workers_folders_are_removed_by_its_pool(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    before = _folders() | set(Path(tempfile.gettempdir()).glob("recueil-workers-*"))
+    outcomes: dict[str, Any] = {}
+    pool = RenderPool(functools.partial(_render_then_die, project), 2, 60, 0)
+    pool.run(["a", "b", "c"], lambda slug: f"{slug}.md", outcomes.__setitem__)
+    assert sorted(outcomes) == ["a", "b", "c"]  # each failed alone, after its worker died
+    assert all("died" in str(outcome[1][0]) for outcome in outcomes.values())
+    after = _folders() | set(Path(tempfile.gettempdir()).glob("recueil-workers-*"))
+    assert after - before == set()

@@ -4,7 +4,9 @@ Each worker is forked once (inheriting the loaded project and an imported WeasyP
 renders many sheets, one at a time, under a memory limit. The parent hands out sheets, waits
 with the per-sheet time limit, and kills and replaces a worker that hangs or dies: that sheet
 becomes an error, the others complete. Workers are always killed before returning, even on
-Ctrl-C, so none is left behind.
+Ctrl-C, so none is left behind. What a worker writes in the temporary folder (WeasyPrint's
+fonts, some 2 MB a document style) goes into a folder of the pool's, removed with the workers:
+a worker that is killed cannot clean up after itself.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import ctypes
 import multiprocessing
 import os
 import resource
+import shutil
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -46,9 +50,10 @@ class _Worker:
     done: int = 0
 
 
-def _serve(connection: Connection, task: Task, memory_mb: int, parent: int) -> None:
+def _serve(connection: Connection, task: Task, memory_mb: int, parent: int, scratch: str) -> None:
     """Worker loop: receive a slug, send back what rendering it gave."""
     die_with_parent(parent)
+    tempfile.tempdir = scratch  # the pool removes it, whichever way this worker ends
     # Ctrl-C reaches the whole process group: the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_mb > 0:
@@ -85,11 +90,14 @@ class RenderPool:
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.context = multiprocessing.get_context("fork")
+        self.scratch = ""
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
         process = self.context.Process(
-            target=_serve, args=(child, self.task, self.memory_mb, os.getpid()), daemon=True
+            target=_serve,
+            args=(child, self.task, self.memory_mb, os.getpid(), self.scratch),
+            daemon=True,
         )
         process.start()
         child.close()
@@ -110,8 +118,10 @@ class RenderPool:
         """
         pending = list(reversed(slugs))
         attempts: dict[str, int] = {}
-        workers = [self._start() for _ in range(min(self.jobs, len(slugs)))]
+        self.scratch = tempfile.mkdtemp(prefix="recueil-workers-")
+        workers: list[_Worker] = []
         try:
+            workers = [self._start() for _ in range(min(self.jobs, len(slugs)))]
             while pending or any(w.slug is not None for w in workers):
                 for position, worker in enumerate(workers):
                     if worker.slug is None and pending:
@@ -169,6 +179,7 @@ class RenderPool:
         finally:
             for worker in workers:
                 _stop(worker)
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _replace(self, worker: _Worker) -> _Worker:
         _stop(worker)

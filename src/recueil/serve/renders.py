@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import ProcessPoolExecutor
@@ -48,6 +50,9 @@ class RenderService:
         self.timeout = timeout
         self.memory_mb = memory_mb
         self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
+        #: the workers' temporary folder (WeasyPrint's fonts): removed on close, so that a
+        #: worker killed on a time limit or a crash leaves nothing in /tmp
+        self.scratch = tempfile.mkdtemp(prefix="recueil-workers-")
         self._slots: list[ProcessPoolExecutor] = [self._new_slot() for _ in range(self.jobs)]
         self._free: asyncio.Semaphore | None = None
         self._waiting = 0
@@ -62,7 +67,7 @@ class RenderService:
             max_workers=1,
             mp_context=self._context,
             initializer=tasks.start_worker,
-            initargs=(self.memory_mb,),
+            initargs=(self.memory_mb, self.scratch),
         )
 
     def _slots_free(self) -> asyncio.Semaphore:
@@ -169,6 +174,7 @@ class RenderService:
         """Stop every worker."""
         for slot in self._slots:
             slot.shutdown(wait=False, cancel_futures=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _pids(slot: ProcessPoolExecutor) -> list[int]:

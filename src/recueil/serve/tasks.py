@@ -43,10 +43,13 @@ class Outcome:
     included: tuple[int, ...] | None = None
 
 
-def start_worker(memory_mb: int) -> None:
+def start_worker(memory_mb: int, scratch: str) -> None:
     """Worker initializer: die with the server, cap the address space a render may use,
-    import WeasyPrint now."""
+    write temporary files into the service's folder, import WeasyPrint now."""
     import os
+    import tempfile
+
+    tempfile.tempdir = scratch
 
     import weasyprint  # noqa: F401  (warm: the first request does not pay for the import)
 
