@@ -26,6 +26,7 @@ from recueil.collection.frame_context import frame_context, markdown_part
 from recueil.collection.merge import Merger
 from recueil.collection.metadata import describe
 from recueil.collection.outline import add_outline
+from recueil.collection.part_counts import remember, remembered
 from recueil.collection.plan import FRONT_PARTS, Plan, label_for, make_plan, page_labels
 from recueil.collection.print_options import PrintShop
 from recueil.collection.printshop import finish_for_print
@@ -45,11 +46,12 @@ from recueil.render.template import (
 from recueil.render.weasy import RenderResult, parse_styles_once, render_pdf
 from recueil.render.workers import Outcome, RenderPool
 from recueil.sources.edition_label import Edition
-from recueil.sources.project import Project
+from recueil.sources.project import CACHE_DIR, Project
 
 MAX_FRAME_PASSES = 5
 #: pages per overlay document (see Assembler.overlay_documents)
 OVERLAY_CHUNK = 100
+PREVIEW_CHUNK = 20
 #: documents the generated parts are split into (frame.py): a constant, not the number of
 #: workers, so that the output does not depend on --jobs
 FRAME_DOCUMENTS = 6
@@ -115,6 +117,10 @@ class Assembler:
         self.cache = cache
         #: set for an edition: label and date on the colophon, PDF/A output
         self.edition = edition
+        #: where the frame's first guess is kept (part_counts.py); never for an edition, whose
+        #: PDF comes from its sources alone, whatever the build folder holds
+        record = (project.build_dir / CACHE_DIR, collection.source, print_shop is not None)
+        self.counts_record = record if cache is not None and edition is None else None
         self.collection = collection
         self.groups = list(groups)
         self.renders = renders
@@ -171,11 +177,11 @@ class Assembler:
         """Plan, render the frame with final numbers, interleave, stamp and restore."""
         editorial = self.editorial_html()
         sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
-        # First guess: one page per part. Arabic numbers start at the first divider, so they
-        # are then off only by the dividers' extra pages and have the right number of digits:
-        # the lines of the contents and indexes break as they will, and a second pass usually
-        # confirms the first (zeros as first numbers made three passes the rule).
-        counts = {part: 1 for part in self._part_ids()}
+        # First guess: the parts' lengths at the last assembly (part_counts.py), else one page
+        # per part: arabic numbers start at the first divider, so they are off only by the
+        # dividers' extra pages and have the right number of digits (lines break as they will).
+        known = self.counts_record and remembered(*self.counts_record, self._part_ids())
+        counts = known or dict.fromkeys(self._part_ids(), 1)
         plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
         if self.preview and self.known_pages:
             return self._new_pages(plan, editorial, counts)
@@ -214,29 +220,28 @@ class Assembler:
     def settle_frame(
         self, plan: Plan, editorial: str, counts: dict[str, int], idle: Callable[[], bool]
     ) -> tuple[Plan, Frame]:
-        """Lay the generated parts out until their page counts agree with the plan's."""
+        """Lay the generated parts out until their page counts agree with the plan's.
+
+        The overlay of a pass's plan is laid out beside it whenever that pass may be the last
+        (all but a first one that guessed one page per part)."""
         parts = self._part_ids()
         sheet_counts = {slug: render.page_count for slug, render in self.renders.items()}
-        documents = self.frame_documents(plan, editorial)
-        frame = frame_of(self.render_documents(documents, idle), sorted(documents))
-        for _ in range(MAX_FRAME_PASSES):
+        informed = counts != dict.fromkeys(parts, 1)  # the last assembly's (part_counts.py)
+        for number in range(MAX_FRAME_PASSES):
+            documents = self.frame_documents(plan, editorial)
+            overlay = self.overlay_documents(plan) if number or informed else {}
+            frame = frame_of(self.render_documents({**documents, **overlay}, idle),
+                             sorted(documents))  # fmt: skip
             new_counts = frame.counts(parts)
             if new_counts == counts:
                 break
             counts = new_counts
             plan = make_plan(self.collection, self.groups, sheet_counts, counts, self.indexes)
-            # This pass usually confirms the plan: the overlay for it is laid out meanwhile, on
-            # the other cores, and reused below when it does.
-            documents = self.frame_documents(plan, editorial)
-            overlay_documents = self.overlay_documents(plan)
-            rendered = self.render_documents({**documents, **overlay_documents}, idle)
-            frame = frame_of(rendered, sorted(documents))
         else:
-            self.diagnostics.append(
-                error(
-                    self.collection.source, None, "page numbers did not settle after several passes"
-                )
-            )
+            unsettled = "page numbers did not settle after several passes"
+            self.diagnostics.append(error(self.collection.source, None, unsettled))
+        if self.counts_record:
+            remember(*self.counts_record, counts)
         self.diagnostics += [d for d in frame.diagnostics if d.level is Level.ERROR]
         return plan, frame
 
@@ -360,21 +365,22 @@ class Assembler:
         return stamps
 
     def overlay_documents(self, plan: Plan) -> dict[str, str]:
-        """The overlay in documents of OVERLAY_CHUNK pages, laid out side by side.
+        """The overlay in documents of OVERLAY_CHUNK pages (PREVIEW_CHUNK in a preview).
 
         One document for every page costs more per page as it grows (40 ms a page at 2,500
         pages against 23 ms at 1,300), and parts can go to several cores; each stamp page
-        depends only on its own stamp, so splitting changes nothing on the pages.
+        depends only on its own stamp, so splitting changes nothing on the pages. A preview's
+        smaller parts before an edited sheet are the ones it had: only those after are new.
         """
-        stamps = self.stamps(plan)
-        settings = self.project.settings
+        stamps, settings = self.stamps(plan), self.project.settings
+        size = PREVIEW_CHUNK if self.preview else OVERLAY_CHUNK
         return {
             f"overlay-{start:05d}": render_page(
                 self.env,
                 "overlay.html",
-                {"stamps": stamps[start : start + OVERLAY_CHUNK], "settings": settings},
+                {"stamps": stamps[start : start + size], "settings": settings},
             )
-            for start in range(0, len(stamps), OVERLAY_CHUNK)
+            for start in range(0, len(stamps), size)
         }
 
     def render_overlay(

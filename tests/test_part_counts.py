@@ -1,0 +1,109 @@
+"""The frame's first guess: the page counts of a collection's generated parts at its last
+assembly (collection/part_counts.py). With it, an assembly after an edit lays the frame out
+once instead of twice, and the collection is the same as without it."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+import recueil.collection.assemble as assemble
+from recueil.collection.collection_build import build_collection
+from recueil.collection.declared import discover_collections
+from recueil.collection.part_counts import _record, remember, remembered
+from recueil.render.cache import RenderCache
+from recueil.render.sheet_build import SheetRenderer, load_corpus
+from recueil.sources.project import CACHE_DIR, load_project
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_record_is_read_back_only_when_it_fits(tmp_path: Path) -> None:
+    parts = {"part-cover", "part-toc", "part-index-keywords"}
+    counts = {"part-cover": 1, "part-toc": 5, "part-index-keywords": 2}
+    assert remembered(tmp_path, "collections/a.yaml", False, parts) == {}  # none yet
+    remember(tmp_path, "collections/a.yaml", False, counts)
+    assert remembered(tmp_path, "collections/a.yaml", False, parts) == counts
+    # another collection, the other variant, other parts: no guess
+    assert remembered(tmp_path, "collections/b.yaml", False, parts) == {}
+    assert remembered(tmp_path, "collections/a.yaml", True, parts) == {}
+    assert remembered(tmp_path, "collections/a.yaml", False, parts | {"part-back"}) == {}
+    # a damaged or strange record is no guess
+    path = _record(tmp_path, "collections/a.yaml", False)
+    for text in ("{", "[1, 2]", json.dumps({**counts, "part-cover": 0}), json.dumps(
+        {**counts, "part-cover": "1"})):  # fmt: skip
+        path.write_text(text, encoding="utf-8")
+        assert remembered(tmp_path, "collections/a.yaml", False, parts) == {}
+
+
+def test_a_build_folder_that_cannot_be_written_keeps_no_record(tmp_path: Path) -> None:
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the folder would be", encoding="utf-8")
+    remember(blocked, "collections/a.yaml", False, {"part-cover": 1})  # no error
+    assert remembered(blocked, "collections/a.yaml", False, {"part-cover"}) == {}
+
+
+@pytest.fixture(scope="module")
+def national() -> tuple[object, object, object, object]:
+    project, problems = load_project(REPO)
+    assert not problems
+    corpus = load_corpus(project)
+    collections, _ = discover_collections(project)
+    collection = next(c for c in collections if c.name == "rencontre-nationale-2022")
+    cache = RenderCache(project.build_dir / CACHE_DIR / "renders")  # as the server's workers
+    return project, corpus, collection, SheetRenderer(project, corpus, cache)
+
+
+def test_the_next_assembly_lays_the_frame_out_once_and_gives_the_same_pages(
+    national, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, corpus, collection, renderer = national
+    record = _record(project.build_dir / CACHE_DIR, collection.source, False)
+    record.unlink(missing_ok=True)
+    passes: list[int] = []
+    laid_out = assemble.Assembler.frame_documents
+
+    def counted(self: assemble.Assembler, plan: object, editorial: str) -> dict[str, str]:
+        passes.append(1)
+        return laid_out(self, plan, editorial)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(assemble.Assembler, "frame_documents", counted)
+    first, diagnostics = build_collection(project, corpus, collection, renderer, preview=True)
+    assert first is not None, diagnostics
+    # one page a part was the guess: the contents and indexes are longer, a second pass
+    assert len(passes) == 2
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    frame_pages = sum(slot.count for slot in first.plan.slots if slot.source == "frame")
+    assert kept["part-toc"] > 1 and sum(kept.values()) == frame_pages
+
+    passes.clear()
+    again, diagnostics = build_collection(project, corpus, collection, renderer, preview=True)
+    assert again is not None, diagnostics
+    assert len(passes) == 1  # the last assembly's lengths were right the first time
+    a, b = PdfReader(io.BytesIO(first.pdf)), PdfReader(io.BytesIO(again.pdf))
+    assert [p.extract_text() for p in a.pages] == [p.extract_text() for p in b.pages]
+    assert again.page_prints == first.page_prints
+
+
+def test_an_edition_ignores_the_record(national, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edition's PDF comes from its sources alone: it neither reads nor writes a record."""
+    project, _, collection, renderer = national
+    assembler = assemble.Assembler(project, collection, [], {}, {}, renderer.cache)
+    assert assembler.counts_record is not None
+    edition = object()
+    for_edition = assemble.Assembler(
+        project,
+        collection,
+        [],
+        {},
+        {},
+        renderer.cache,
+        edition=edition,  # type: ignore[arg-type]
+    )
+    assert for_edition.counts_record is None
+    uncached = assemble.Assembler(project, collection, [], {}, {}, None)
+    assert uncached.counts_record is None
