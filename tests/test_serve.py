@@ -560,3 +560,61 @@ def test_a_search_page_asked_again_is_kept_until_the_sheets_or_the_selection_cha
                           encoding="utf-8")  # fmt: skip
         after = _once_shown(client, "/recherche?q=passerelle", "renouvelée", 10)
         assert "Classe passerelle renouvelée" in text_of(after)
+
+
+def test_the_search_index_is_read_at_start_not_by_the_first_search(project: Path) -> None:
+    """The facet table (search_facets.py) is read when the server starts, so the first
+    visitors' searches do not wait behind it."""
+    from recueil.serve import search_facets
+    from recueil.serve.search import SearchIndex
+
+    path = project / "build" / ".cache" / "search.sqlite"
+    search_facets.forget()
+    assert path not in search_facets._TABLES
+    with TestClient(create_app(ServerOptions(project, public=True, jobs=1, queue=4))):
+        held = search_facets._TABLES.get(path)
+        with SearchIndex(path) as index:
+            assert held is not None and held.generation == index.generation()
+            assert len(held.rows) == index.search("", per_page=100).total > 0
+
+
+@pytest.mark.parametrize("busy", [True, False])
+def test_a_worker_retired_while_requests_come_does_not_stop_them_for_a_collection(
+    busy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retiring an idle render worker used to run a full collection in the server at once
+    (some 50 ms at 1,000 sheets, every request waiting); now only once requests pause."""
+    import time
+
+    import recueil.serve.app as app_module
+
+    settled: list[float] = []
+    monkeypatch.setattr(app_module, "settle", lambda: settled.append(time.monotonic()))
+
+    class Service:
+        def retire_idle(self, idle: float) -> int:
+            return 1  # a worker retires at every look
+
+    class Site:
+        service = Service()
+        resting = False
+        last_request = time.monotonic() - 2.0  # a pause in the requests, shorter than idle
+
+        def rest(self) -> None:
+            self.resting = True
+
+    site = Site()
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(app_module.rest_when_idle(site, 8.0, stop))  # type: ignore[arg-type]
+        for _ in range(25):  # 2.5 s: two looks (one every 2 s)
+            if busy:
+                site.last_request = time.monotonic()
+            await asyncio.sleep(0.1)
+        stop.set()
+        await watcher
+
+    asyncio.run(scenario())
+    assert not site.resting
+    assert (settled == []) if busy else len(settled) >= 1

@@ -243,7 +243,9 @@ async def rest_when_idle(site: Site, idle: float, stop: asyncio.Event) -> None:
         quiet = not site.resting and time.monotonic() - site.last_request >= idle
         if quiet:
             site.rest()
-        if retired or quiet:
+        # a full collection holds the interpreter some 50 ms at 1,000 sheets: not while
+        # requests come (they would all wait); a busy server settles when it goes quiet
+        if quiet or (retired and time.monotonic() - site.last_request >= 1.0):
             await asyncio.to_thread(settle)
 
 
