@@ -109,6 +109,8 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
+            # _images_loaded counts resource entries: past the default 250 it would stop waiting
+            page.add_init_script("performance.setResourceTimingBufferSize(100000)")
             page.goto(f"{base}/apercu/{SLUG}")
             page.wait_for_selector(".preview-live:not([hidden])")
             sheet = root / SHEET
