@@ -7,6 +7,7 @@ import shutil
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -94,3 +95,21 @@ def time_limit(seconds: float) -> Iterator[None]:
 def limit() -> Callable[[float], contextlib.AbstractContextManager[None]]:
     """``with limit(seconds):`` fails the test instead of hanging (see time_limit)."""
     return time_limit
+
+
+def national_collection(cached: bool = False) -> tuple[Any, Any, Any, Any]:
+    """The sample's national collection: project, corpus, collection and a sheet renderer
+    (reading and writing the build folder's render cache when ``cached``, as the server's
+    workers do)."""
+    from recueil.collection.declared import discover_collections
+    from recueil.render.cache import RenderCache
+    from recueil.render.sheet_build import SheetRenderer, load_corpus
+    from recueil.sources.project import CACHE_DIR, load_project
+
+    project, problems = load_project(REPO)
+    assert not problems
+    corpus = load_corpus(project)
+    collections, _ = discover_collections(project)
+    collection = next(c for c in collections if c.name == "rencontre-nationale-2022")
+    cache = RenderCache(project.build_dir / CACHE_DIR / "renders") if cached else None
+    return project, corpus, collection, SheetRenderer(project, corpus, cache)

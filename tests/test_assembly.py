@@ -16,12 +16,11 @@ from pypdf import PdfReader, PdfWriter
 
 import recueil.collection.assemble as assemble
 import recueil.collection.merge as merge
+from conftest import national_collection  # type: ignore[import-not-found]
 from recueil.collection.collection_build import build_collection
 from recueil.collection.declared import discover_collections
 from recueil.collection.frame import split_parts
-from recueil.render.sheet_build import SheetRenderer, load_corpus
 from recueil.render.workers import RenderPool
-from recueil.sources.project import load_project
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -71,12 +70,7 @@ def test_split_parts_leaves_other_documents_whole(body: str) -> None:
 @pytest.fixture(scope="module")
 def national() -> tuple[object, object, object, object]:
     """The sample's national collection (27 sheets), its sheets rendered once for the module."""
-    project, problems = load_project(REPO)
-    assert not problems
-    corpus = load_corpus(project)
-    collections, _ = discover_collections(project)
-    collection = next(c for c in collections if c.name == "rencontre-nationale-2022")
-    return project, corpus, collection, SheetRenderer(project, corpus)
+    return national_collection()
 
 
 def test_frame_is_laid_out_in_several_documents_and_gives_the_same_pages(national) -> None:

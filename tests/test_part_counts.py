@@ -12,14 +12,10 @@ import pytest
 from pypdf import PdfReader
 
 import recueil.collection.assemble as assemble
+from conftest import national_collection  # type: ignore[import-not-found]
 from recueil.collection.collection_build import build_collection
-from recueil.collection.declared import discover_collections
 from recueil.collection.part_counts import _record, remember, remembered
-from recueil.render.cache import RenderCache
-from recueil.render.sheet_build import SheetRenderer, load_corpus
-from recueil.sources.project import CACHE_DIR, load_project
-
-REPO = Path(__file__).resolve().parents[1]
+from recueil.sources.project import CACHE_DIR
 
 
 def test_a_record_is_read_back_only_when_it_fits(tmp_path: Path) -> None:
@@ -49,13 +45,7 @@ def test_a_build_folder_that_cannot_be_written_keeps_no_record(tmp_path: Path) -
 
 @pytest.fixture(scope="module")
 def national() -> tuple[object, object, object, object]:
-    project, problems = load_project(REPO)
-    assert not problems
-    corpus = load_corpus(project)
-    collections, _ = discover_collections(project)
-    collection = next(c for c in collections if c.name == "rencontre-nationale-2022")
-    cache = RenderCache(project.build_dir / CACHE_DIR / "renders")  # as the server's workers
-    return project, corpus, collection, SheetRenderer(project, corpus, cache)
+    return national_collection(cached=True)  # as the server's workers: the record needs a cache
 
 
 def test_the_next_assembly_lays_the_frame_out_once_and_gives_the_same_pages(
