@@ -97,3 +97,14 @@ def test_an_edition_ignores_the_record(national, monkeypatch: pytest.MonkeyPatch
     assert for_edition.counts_record is None
     uncached = assemble.Assembler(project, collection, [], {}, {}, None)
     assert uncached.counts_record is None
+
+
+def test_a_record_is_written_again_only_when_the_counts_change(tmp_path: Path) -> None:
+    counts = {"part-cover": 1, "part-toc": 3}
+    remember(tmp_path, "collections/a.yaml", False, counts)
+    path = _record(tmp_path, "collections/a.yaml", False)
+    first = path.stat().st_ino
+    remember(tmp_path, "collections/a.yaml", False, dict(reversed(counts.items())))
+    assert path.stat().st_ino == first  # the same counts: the file was left alone
+    remember(tmp_path, "collections/a.yaml", False, {**counts, "part-toc": 4})
+    assert remembered(tmp_path, "collections/a.yaml", False, set(counts))["part-toc"] == 4

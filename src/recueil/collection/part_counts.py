@@ -51,11 +51,13 @@ def remembered(cache_dir: Path, collection: str, printed: bool, parts: set[str])
 
 
 def remember(cache_dir: Path, collection: str, printed: bool, counts: Mapping[str, int]) -> None:
-    """Keep ``counts`` for the next assembly; a build folder that cannot be written keeps
-    nothing (the next assembly starts from one page a part, as without this record)."""
+    """Keep ``counts`` for the next assembly (written only when they changed: most assemblies
+    find the lengths they started from); a build folder that cannot be written keeps nothing
+    (the next assembly starts from one page a part, as without this record)."""
     path = _record(cache_dir, collection, printed)
+    data = json.dumps(dict(sorted(counts.items()))).encode("utf-8")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(dict(sorted(counts.items()))).encode("utf-8"))
+        if not path.is_file() or path.read_bytes() != data:
+            write_atomic(path, data)
     except OSError:
         return
