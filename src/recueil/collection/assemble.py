@@ -3,8 +3,8 @@
 The generated parts (cover, title page, editorial, reading guide, contents, dividers, indexes,
 colophon, back cover) form the "frame", whose page numbers are final: they are computed from the
 sheets' page counts, laying the frame out again until its own part lengths are stable. The frame
-is laid out as a few documents of whole parts (frame.py) and the page-number overlay in parts of
-OVERLAY_CHUNK pages, all in worker processes. Pages are then interleaved with pypdf, page numbers
+is laid out as a few documents of whole parts (frame.py) and the page-number overlay in parts
+(overlay.py), all in worker processes. Pages are then interleaved with pypdf, page numbers
 and running headers are stamped from the overlay, and what merging loses is rebuilt: named
 destinations, links between parts, outline, page labels, metadata and language.
 """
@@ -26,8 +26,9 @@ from recueil.collection.frame_context import frame_context, markdown_part
 from recueil.collection.merge import Merger
 from recueil.collection.metadata import describe
 from recueil.collection.outline import add_outline
+from recueil.collection.overlay import OverlayLayout, OverlayPage, in_order, stamps_of
 from recueil.collection.part_counts import remember, remembered
-from recueil.collection.plan import FRONT_PARTS, Plan, label_for, make_plan, page_labels
+from recueil.collection.plan import FRONT_PARTS, Plan, make_plan, page_labels
 from recueil.collection.print_options import PrintShop
 from recueil.collection.printshop import finish_for_print
 from recueil.collection.structure_tree import runs_of, tag_assembled
@@ -49,9 +50,6 @@ from recueil.sources.edition_label import Edition
 from recueil.sources.project import CACHE_DIR, Project
 
 MAX_FRAME_PASSES = 5
-#: pages per overlay document (see Assembler.overlay_documents)
-OVERLAY_CHUNK = 100
-PREVIEW_CHUNK = 20
 #: documents the generated parts are split into (frame.py): a constant, not the number of
 #: workers, so that the output does not depend on --jobs
 FRAME_DOCUMENTS = 6
@@ -133,6 +131,8 @@ class Assembler:
         self.diagnostics: list[Diagnostic] = []
         #: the reading guide as HTML (read with the editorial, editorial_html)
         self.reading_guide = ""
+        self.overlay = OverlayLayout(self.env, project.settings, preview,
+                                     self.document_key, self._laid_out)  # fmt: skip
 
     def editorial_html(self) -> str:
         """The editorial Markdown as sanitised HTML; the reading guide's is kept beside it."""
@@ -229,9 +229,11 @@ class Assembler:
         informed = counts != dict.fromkeys(parts, 1)  # the last assembly's (part_counts.py)
         for number in range(MAX_FRAME_PASSES):
             documents = self.frame_documents(plan, editorial)
-            overlay = self.overlay_documents(plan) if number or informed else {}
-            frame = frame_of(self.render_documents({**documents, **overlay}, idle),
-                             sorted(documents))  # fmt: skip
+            new = bool(self.preview and self.known_pages)
+            overlay = self.overlay_documents(plan, new) if number or informed else {}
+            rendered = self.render_documents({**documents, **overlay}, idle)
+            self.overlay.learn(rendered)
+            frame = frame_of(rendered, sorted(documents))
             new_counts = frame.counts(parts)
             if new_counts == counts:
                 break
@@ -253,6 +255,30 @@ class Assembler:
         pieces = split_parts(html, FRAME_DOCUMENTS)
         return {f"frame-{number:03d}": piece for number, piece in enumerate(pieces)}
 
+    def _options(self, name: str) -> dict[str, Any]:
+        """WeasyPrint's options for generated document ``name``: PDF/A for an edition; the
+        frame is tagged (structure_tree.py), the overlay, stamped as artifacts, is not."""
+        variant = {"pdf_variant": PDF_VARIANT} if self.edition else {}
+        return variant if name.startswith("overlay-") else {**variant, "pdf_tags": True}
+
+    def document_key(self, name: str, html: str) -> str:
+        """The render cache's key for generated document ``name`` laid out from ``html``."""
+        versions_ = repr(sorted(versions().items()))
+        options = repr(self._options(name))
+        return digest("document", versions_, self.collection.source, html, options,
+                      TAGGING_REVISION)  # fmt: skip
+
+    def _laid_out(self, key: str) -> RenderResult | None:
+        """The generated document of cache key ``key`` laid out before: during this assembly,
+        or in the render cache (which checks the files it used are unchanged)."""
+        known = self._rendered.get(key)
+        if known is None and self.cache is not None:
+            hit = self.cache.get(key)
+            known = hit[0] if hit is not None else None
+        if known is not None:
+            self._rendered[key] = known
+        return known
+
     def render_documents(
         self, documents: Mapping[str, str], idle: Callable[[], bool] | None = None
     ) -> dict[str, RenderResult]:
@@ -265,29 +291,13 @@ class Assembler:
         (some 600 MB for the frame of 1,000 sheets) is returned when the worker ends instead of
         staying in this process through the merge. Meanwhile this process does ``idle`` steps.
         """
-        variant = {"pdf_variant": PDF_VARIANT} if self.edition else {}
-        # the frame is tagged (structure_tree.py); the overlay, stamped as artifacts, is not
-        options = {n: variant if n.startswith("overlay-") else {**variant, "pdf_tags": True}
-                   for n in documents}  # fmt: skip
-        keys = {
-            name: digest(
-                "document",
-                repr(sorted(versions().items())),
-                self.collection.source,
-                html,
-                repr(options[name]),
-                TAGGING_REVISION,
-            )
-            for name, html in documents.items()
-        }
+        options = {name: self._options(name) for name in documents}
+        keys = {name: self.document_key(name, html) for name, html in documents.items()}
         results: dict[str, RenderResult] = {}
         for name, key in keys.items():
-            known = self._rendered.get(key)
-            if known is None and self.cache is not None:
-                hit = self.cache.get(key)
-                known = hit[0] if hit is not None else None
+            known = self._laid_out(key)
             if known is not None:
-                results[name] = self._rendered[key] = known
+                results[name] = known
         # longest first: the contents should not be the last document a worker starts
         missing = sorted(
             (n for n in documents if n not in results), key=lambda n: -len(documents[n])
@@ -324,78 +334,32 @@ class Assembler:
             raise AssemblyError(f"laying out the generated pages failed: {failures[0]}")
         return results
 
+    def overlay_documents(self, plan: Plan, only_new: bool = False) -> dict[str, str]:
+        """The overlay of ``plan`` as documents (overlay.py): every page's, or only the stamps
+        this preview's worker has never laid out (``only_new``, after an edit)."""
+        return self.overlay.documents(self.stamps(plan), only_new and self.preview)
+
     def stamps(self, plan: Plan) -> list[dict[str, Any]]:
-        """What to print on top of each page: page number, footer line, running header.
-
-        In recto-verso the number sits in the outer margin, level with the footer line: a sheet's
-        own footer fills the text width with its resource centre on the left, so a verso number
-        inside the footer would print over it, and sheets are never laid out again to move it.
-        """
-        stamps: list[dict[str, Any]] = []
-        theme_short = {t.code: t.short for t in self.project.themes}
-        colours = {s.slug: g.colour for g in self.groups for s in g.sheets}
-        labels = {g.key: theme_short[g.key] if g.theme else g.label for g in self.groups}
-        short = {s.slug: labels[g.key] for g in self.groups for s in g.sheets}
-        index = 0
-        unnumbered = {"part-cover", "part-title", "part-back"}
-        recto_verso = bool(self.collection.option("recto_verso", False))
-        for slot in plan.slots:
-            for offset in range(slot.count):
-                number = label_for(index, plan.front_pages)
-                stamp: dict[str, Any] = {
-                    "number": "",
-                    "left": "",
-                    "header": "",
-                    "full": False,
-                    "colour": "#3D5A80",
-                    # printed double-sided, the number goes on the outer edge: the first page
-                    # is a recto, so even indexes are rectos (right) and odd ones versos (left)
-                    "side": ("recto" if index % 2 == 0 else "verso") if recto_verso else "",
-                }
-                if slot.source == "sheet":
-                    stamp.update(
-                        number=number,
-                        colour=colours[slot.ref],
-                        header=short[slot.ref] if offset > 0 else "",
-                    )
-                elif slot.source == "frame" and slot.ref not in unnumbered:
-                    stamp.update(number=number, left=self.collection.title, full=True)
-                stamps.append(stamp)
-                index += 1
-        return stamps
-
-    def overlay_documents(self, plan: Plan) -> dict[str, str]:
-        """The overlay in documents of OVERLAY_CHUNK pages (PREVIEW_CHUNK in a preview).
-
-        One document for every page costs more per page as it grows (40 ms a page at 2,500
-        pages against 23 ms at 1,300), and parts can go to several cores; each stamp page
-        depends only on its own stamp, so splitting changes nothing on the pages. A preview's
-        smaller parts before an edited sheet are the ones it had: only those after are new.
-        """
-        stamps, settings = self.stamps(plan), self.project.settings
-        size = PREVIEW_CHUNK if self.preview else OVERLAY_CHUNK
-        return {
-            f"overlay-{start:05d}": render_page(
-                self.env,
-                "overlay.html",
-                {"stamps": stamps[start : start + size], "settings": settings},
-            )
-            for start in range(0, len(stamps), size)
-        }
+        """What each page of ``plan`` gets stamped on it (overlay.stamps_of)."""
+        return stamps_of(self.project, self.collection, self.groups, plan)
 
     def render_overlay(
         self, plan: Plan, idle: Callable[[], bool] | None = None
-    ) -> list[RenderResult]:
-        """The overlay documents, in page order (reused when the last frame pass made them)."""
-        rendered = self.render_documents(self.overlay_documents(plan), idle)
-        overlay = [rendered[name] for name in sorted(rendered)]
-        pages = sum(part.page_count for part in overlay)
-        if pages != plan.total:
-            raise AssemblyError(f"the page-number overlay has {pages} pages for {plan.total}")
-        return overlay
+    ) -> list[OverlayPage]:
+        """The overlay page of each page of ``plan`` (those the last frame pass laid out are
+        reused); a preview after an edit lays out only the stamps it has no page for."""
+        new = bool(self.preview and self.known_pages)
+        rendered = self.render_documents(self.overlay_documents(plan, new), idle)
+        self.overlay.learn(rendered)
+        pages = self.overlay.pages(self.stamps(plan)) if new else in_order(rendered)
+        if pages is None:  # a page found before is gone from the cache: lay them all out
+            pages = in_order(self.render_documents(self.overlay_documents(plan), idle))
+        if len(pages) != plan.total:
+            raise AssemblyError(f"the page-number overlay has {len(pages)} pages for {plan.total}")
+        return pages
 
     def merge(
-        self, merger: Merger, plan: Plan, frame: Frame, overlay: Sequence[RenderResult]
+        self, merger: Merger, plan: Plan, frame: Frame, overlay: Sequence[OverlayPage]
     ) -> bytes:
         """Interleave pages, stamp the overlay, rebuild destinations, links, outline, labels."""
         writer = merger.finish(plan.slots, frame, frame.parts(self._part_ids()), overlay)

@@ -12,7 +12,9 @@ keeps drawing the other pages from the files it already has.
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
@@ -22,6 +24,13 @@ from recueil.render.increment import LazyReader as PdfReader  # parses only what
 from recueil.render.pagecontent import form_of, stamp
 from recueil.render.weasy import RenderResult
 
+#: parsed sources kept from one preview update to the next, by content: the worker process
+#: lives on, and after an edit every source but the edited sheet is the one read last time
+#: (parsing their objects was half the time these pages took to write)
+_READERS: OrderedDict[bytes, Any] = OrderedDict()
+#: sources kept: a collection's sheets and frame documents, with room for a second collection
+KEPT_READERS = 80
+
 
 def changed_pages(
     runs: Sequence[Any],
@@ -29,13 +38,14 @@ def changed_pages(
     known: Set[str],
     renders: Mapping[str, RenderResult],
     frame_documents: Sequence[RenderResult],
-    overlay: Sequence[RenderResult],
+    overlay: Sequence[tuple[RenderResult, int]],
 ) -> tuple[bytes, tuple[int, ...]]:
     """The pages of the collection whose fingerprint is not in ``known``, in order, as one
     PDF, and their indices in the collection.
 
     ``runs`` place the collection's pages in their sources (structure_tree.runs_of); a page in
-    no run is a blank page, which carries no stamp (as merge.py leaves it).
+    no run is a blank page, which carries no stamp (as merge.py leaves it). ``overlay`` is the
+    overlay page of each page (overlay.py).
     """
     wanted = tuple(i for i, print_ in enumerate(prints) if print_ not in known)
     placed: dict[int, tuple[str, bytes, int]] = {}
@@ -45,7 +55,6 @@ def changed_pages(
         for offset in range(run.count):
             placed[run.start + offset] = (run.key, source.pdf, run.first + offset)
     readers: dict[str, Any] = {}
-    overlay_pages = _Overlay(overlay)
     writer = PdfWriter()
     blank: tuple[float, float] | None = None  # the frame's page size, as merge.py's blanks
     for index in wanted:
@@ -55,9 +64,10 @@ def changed_pages(
             continue
         key, pdf, number = placed[index]
         if key not in readers:
-            readers[key] = PdfReader(io.BytesIO(pdf))
+            readers[key] = reader_of(pdf)
         page = writer.add_page(readers[key].pages[number])
-        stamped = overlay_pages.page(index)
+        document, number = overlay[index]
+        stamped = reader_of(document.pdf).pages[number]
         if stamped.get_contents() is not None:
             stamp(writer, page, form_of(writer, stamped), f"/RecueilStamp{index}")
     output = io.BytesIO()
@@ -65,25 +75,19 @@ def changed_pages(
     return output.getvalue(), wanted
 
 
+def reader_of(pdf: bytes) -> Any:
+    """A parsed PDF, the one parsed before when the same bytes were (the last KEPT_READERS).
+
+    Copying a page into a writer clones its objects and leaves the reader as it was, so one
+    reader serves any number of writers."""
+    key = hashlib.blake2b(pdf, digest_size=16).digest()
+    reader = _READERS.pop(key, None) or PdfReader(io.BytesIO(pdf))
+    _READERS[key] = reader
+    while len(_READERS) > KEPT_READERS:
+        _READERS.popitem(last=False)
+    return reader
+
+
 def _size(document: RenderResult) -> tuple[float, float]:
-    page = PdfReader(io.BytesIO(document.pdf)).pages[0]
+    page = reader_of(document.pdf).pages[0]
     return float(page.mediabox.width), float(page.mediabox.height)
-
-
-class _Overlay:
-    """The page-number overlay's pages by collection index (one overlay page per page)."""
-
-    def __init__(self, overlay: Sequence[RenderResult]):
-        self.starts: list[int] = []
-        start = 0
-        for document in overlay:
-            self.starts.append(start)
-            start += document.page_count
-        self.overlay = overlay
-        self.readers: dict[int, Any] = {}
-
-    def page(self, index: int) -> Any:
-        part = max(k for k, start in enumerate(self.starts) if start <= index)
-        if part not in self.readers:
-            self.readers[part] = PdfReader(io.BytesIO(self.overlay[part].pdf))
-        return self.readers[part].pages[index - self.starts[part]]

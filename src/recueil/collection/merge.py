@@ -99,12 +99,13 @@ class Merger:
         slots: Sequence[Any],
         frame: Frame,
         parts: Mapping[str, Any],
-        overlay: Sequence[RenderResult],
+        overlay: Sequence[tuple[RenderResult, int]],
     ) -> PdfWriter:
         """Insert the generated pages and blanks, stamp the pages, declare destinations.
 
         ``slots`` is the final plan's (assemble.Slot), ``parts`` maps each generated part to
-        (frame document, first page, page count), ``overlay`` has one page per output page.
+        (frame document, first page, page count), ``overlay`` gives each output page its
+        overlay page (overlay.py).
         """
         while self.copy_next_sheet():
             pass
@@ -178,29 +179,31 @@ class Merger:
 
 
 class Stamps:
-    """The overlay's pages in order, each overlay document read only while its pages are used.
+    """The overlay's pages (overlay.OverlayPage), each overlay document read only while its
+    pages are used.
 
-    Pages are asked for in increasing order; a finished document's reader, and what the writer
-    remembers of it, are released, so that the whole overlay is never held parsed at once.
+    A build's pages come in order, document after document; a finished document's reader,
+    and what the writer remembers of it, are released, so that the whole overlay is never
+    held parsed at once. (A preview's may come from documents in any order: a document met
+    again is read again.)
     """
 
-    def __init__(self, sharing: Sharing, overlay: Sequence[RenderResult]):
+    def __init__(self, sharing: Sharing, overlay: Sequence[tuple[RenderResult, int]]):
         self.sharing = sharing
         self.overlay = overlay
+        self.document: RenderResult | None = None
         self.reader: PdfReader | None = None
         self.pages: list[Any] = []
-        self.first = self.part = 0
 
     def page(self, index: int) -> Any:
-        """Page ``index`` of the whole overlay."""
-        while self.reader is None or index >= self.first + len(self.pages):
+        """The overlay page of page ``index`` of the collection."""
+        document, number = self.overlay[index]
+        if document is not self.document:
             if self.reader is not None:
                 self.sharing.release(self.reader)
-                self.first += len(self.pages)
-                self.part += 1
-            self.reader = self.sharing.prepare(PdfReader(io.BytesIO(self.overlay[self.part].pdf)))
-            self.pages = list(self.reader.pages)
-        return self.pages[index - self.first]
+            self.reader = self.sharing.prepare(PdfReader(io.BytesIO(document.pdf)))
+            self.document, self.pages = document, list(self.reader.pages)
+        return self.pages[number]
 
 
 def _flatten(reader: PdfReader) -> list[tuple[str, int]]:
