@@ -208,3 +208,35 @@ def test_an_update_draws_new_pages_from_itself_and_the_others_from_earlier_files
     ]
     assert not _drawable(preview, Outcome(b"new", pages=("z", "b"), included=(1,)))
     assert _drawable(preview, Outcome(b"all", pages=("z", "b")))  # every page: always
+
+
+def test_page_images_of_pages_no_preview_shows_are_dropped_but_the_latest() -> None:
+    """The server keeps the images of the pages open previews show; of the others only the
+    latest few (an undo), and all of them under a byte limit: an author's saves, each making
+    new images, do not grow the server."""
+    from types import SimpleNamespace
+
+    from recueil.serve import preview_pages
+
+    shown = SimpleNamespace(page_versions=["p1", "p2"])
+    hub = SimpleNamespace(sheets={"A": shown}, collections={})
+    images = preview_pages._IMAGES
+    images.clear()
+    try:
+        images[("p1", 1240)] = b"x" * 10
+        for save in range(preview_pages.KEPT_STALE + 30):
+            images[(f"old-{save}", 1240)] = b"y" * 10
+            preview_pages._forget_stale(hub)  # type: ignore[arg-type]
+        images[("p2", 1240)] = b"z" * 10
+        preview_pages._forget_stale(hub)  # type: ignore[arg-type]
+        stale = [key for key, _ in images if key.startswith("old-")]
+        last = preview_pages.KEPT_STALE + 29
+        assert stale == [f"old-{n}" for n in range(last - preview_pages.KEPT_STALE + 1, last + 1)]
+        assert ("p1", 1240) in images and ("p2", 1240) in images  # shown: kept, however old
+        # over the byte limit, the least recently used go first, shown or not
+        images[("p3", 1240)] = b"w" * (preview_pages.IMAGE_BYTES - 15)
+        preview_pages._forget_stale(hub)  # type: ignore[arg-type]
+        assert sum(len(d) for d in images.values()) <= preview_pages.IMAGE_BYTES
+        assert ("p3", 1240) in images and ("p1", 1240) not in images
+    finally:
+        images.clear()

@@ -27,6 +27,12 @@ PAGE_WIDTH = 620
 #: page images by page fingerprint and width: a page an edit left alone keeps its image
 _IMAGES: OrderedDict[tuple[str, int], bytes] = OrderedDict()
 _IMAGES_LOCK = threading.Lock()
+#: images of pages no open preview shows any more, kept for an undo (the latest ones only):
+#: each save made one or two (about 95 KB each), and keeping 600 of any kind grew the server
+#: by some 40 MB over an author's 200 saves
+KEPT_STALE = 24
+#: all the images together, in bytes, whatever the previews show
+IMAGE_BYTES = 96 * 1024 * 1024
 
 
 def hub_of(request: Request) -> PreviewHub:
@@ -128,14 +134,28 @@ async def _image(request: Request, preview: Preview | None) -> Response:
     key = (preview.page_versions[number - 1], width)
     with _IMAGES_LOCK:
         data = _IMAGES.get(key)
+        if data is not None:
+            _IMAGES.move_to_end(key)  # the byte limit drops the least recently shown first
     if data is None:
         pdf, index = preview.sources[number - 1]
         data = await asyncio.to_thread(_render_page, pdf, width, index)
         with _IMAGES_LOCK:
             _IMAGES[key] = data
-            while len(_IMAGES) > 600:
-                _IMAGES.popitem(last=False)
+            _forget_stale(hub_of(request))
     return send(request, Payload(data, etag_of(data)), "image/png", max_age=3600)
+
+
+def _forget_stale(hub: PreviewHub) -> None:
+    """Keep the images of the pages open previews show, the KEPT_STALE latest others, and
+    under IMAGE_BYTES in all (oldest first). Called with the lock held."""
+    previews = (*hub.sheets.values(), *hub.collections.values())
+    shown = {version for preview in previews for version in preview.page_versions}
+    stale = [key for key in _IMAGES if key[0] not in shown]
+    for key in stale[: max(0, len(stale) - KEPT_STALE)]:
+        del _IMAGES[key]
+    total = sum(len(data) for data in _IMAGES.values())
+    while total > IMAGE_BYTES and len(_IMAGES) > 1:
+        total -= len(_IMAGES.popitem(last=False)[1])
 
 
 def _render_page(pdf: bytes, width: int, index: int) -> bytes:
