@@ -354,3 +354,23 @@ def test_an_edition_publishes_its_records_in_its_manifest_and_checksums(tmp_path
     again = run_cli("records", "--project", root, "--edition", "2024", "-o", tmp_path / "e.mrc")
     assert again.exit_code == 0, again.output
     assert (tmp_path / "e.mrc").read_bytes() == (folder / "records/notices.mrc").read_bytes()
+
+
+def test_record_text_keeps_what_it_can_and_names_what_it_leaves_out() -> None:
+    """Cleaner.text skips its pattern for printable text: that is right only because every
+    character the records refuse is one Python does not call printable (checked over all of
+    Unicode); text with a no-break space (not printable either) still goes through it."""
+    import sys
+
+    from recueil.records.charset import _REFUSED, Cleaner
+
+    assert not [
+        c for c in map(chr, range(sys.maxunicode + 1)) if _REFUSED.match(c) and c.isprintable()
+    ]
+    cleaner = Cleaner("content/x.md")
+    assert cleaner.text("  Café\u00a0des\tparents\n ", "title", "200$a") == "Café\u00a0des parents"
+    assert cleaner.text("Cafe\u0301", "title", "200$a") == "Café"  # composed (NFC)
+    assert cleaner.diagnostics == []
+    assert cleaner.text("Bilan\x1b 2023\ufffe", "title", "200$a") == "Bilan 2023"
+    (message,) = [d.message for d in cleaner.diagnostics]
+    assert "U+001B, U+FFFE" in message and "'title'" in message and "200$a" in message

@@ -48,15 +48,18 @@ class Cleaner:
 
     def text(self, value: object, name: str, tag: str) -> str:
         """``value`` as record text: one line, NFC, without refused characters."""
-        raw = unicodedata.normalize("NFC", str(value))
-        refused = sorted(set(_REFUSED.findall(_SPACES.sub(" ", raw))))
-        if refused:
-            codes = ", ".join(f"U+{ord(c):04X}" for c in refused)
-            self.warn(
-                f"field '{name}' (UNIMARC {tag}): character(s) {codes} cannot be written in "
-                "ISO 2709 or XML records and are left out of the record"
-            )
-        return _REFUSED.sub("", _SPACES.sub(" ", raw)).strip()
+        spaced = _SPACES.sub(" ", unicodedata.normalize("NFC", str(value)))
+        # nearly always nothing to leave out: every refused character is one that Python
+        # does not call printable (controls, surrogates, noncharacters), a check in C
+        if spaced.isprintable() or _REFUSED.search(spaced) is None:
+            return spaced.strip()
+        refused = sorted(set(_REFUSED.findall(spaced)))
+        codes = ", ".join(f"U+{ord(c):04X}" for c in refused)
+        self.warn(
+            f"field '{name}' (UNIMARC {tag}): character(s) {codes} cannot be written in "
+            "ISO 2709 or XML records and are left out of the record"
+        )
+        return _REFUSED.sub("", spaced).strip()
 
     def texts(self, values: object, name: str, tag: str) -> tuple[str, ...]:
         """A list field's items as record texts, empty ones left out."""
