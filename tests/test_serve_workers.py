@@ -9,12 +9,14 @@ process are the same bytes (same ETag) for the other, and an edit reaches all of
 from __future__ import annotations
 
 import io
+import os
 import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from conftest import copy_project  # type: ignore[import-not-found]
@@ -92,3 +94,35 @@ def test_two_server_processes_share_one_project_and_its_cache(tmp_path: Path) ->
                 break
             time.sleep(0.3)
         assert all(b"Classe relais" in body for body in bodies)
+
+
+def test_a_killed_servers_scratch_folder_is_removed_by_the_next_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server stopped by SIGKILL cannot remove its workers' scratch folder (WeasyPrint's
+    fonts, some 4 MB): the next render service removes those whose process is gone, and
+    leaves the others (a live server's, a folder of another name)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from recueil.serve.renders import SCRATCH_PREFIX, RenderService
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"{SCRATCH_PREFIX}{gone.stdout.strip()}-abc"
+    live = tmp_path / f"{SCRATCH_PREFIX}{os.getppid()}-def"  # the test runner's parent
+    other = tmp_path / f"{SCRATCH_PREFIX}oldstyle"
+    for folder in (dead, live, other):
+        (folder / "fonts").mkdir(parents=True)
+        (folder / "fonts" / "font.ttf").write_bytes(b"\0" * 100)
+    service = RenderService(jobs=1, queue=1, timeout=10, memory_mb=0)
+    try:
+        assert not dead.exists()
+        assert live.is_dir() and other.is_dir()
+        mine = Path(service.scratch)
+        assert mine.parent == tmp_path and mine.name.startswith(f"{SCRATCH_PREFIX}{os.getpid()}-")
+    finally:
+        service.close()
+    assert not mine.exists()

@@ -22,11 +22,15 @@ import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 from recueil.serve import tasks
 
 T = TypeVar("T")
+
+#: the start of a render service's scratch folder's name, followed by its process id and "-"
+SCRATCH_PREFIX = "recueil-workers-"
 
 
 class Busy(Exception):
@@ -51,8 +55,11 @@ class RenderService:
         self.memory_mb = memory_mb
         self._context = multiprocessing.get_context("spawn")  # never fork a threaded server
         #: the workers' temporary folder (WeasyPrint's fonts): removed on close, so that a
-        #: worker killed on a time limit or a crash leaves nothing in /tmp
-        self.scratch = tempfile.mkdtemp(prefix="recueil-workers-")
+        #: worker killed on a time limit or a crash leaves nothing in /tmp; named after this
+        #: process, so that a server killed outright (its folder left behind, some 4 MB) has
+        #: it removed by the next one (sweep_abandoned)
+        sweep_abandoned()
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         self._slots: list[ProcessPoolExecutor] = [self._new_slot() for _ in range(self.jobs)]
         self._free: asyncio.Semaphore | None = None
         self._waiting = 0
@@ -185,3 +192,30 @@ def _pids(slot: ProcessPoolExecutor) -> list[int]:
 
 def _running(slot: ProcessPoolExecutor) -> bool:
     return bool(_pids(slot))
+
+
+def sweep_abandoned() -> int:
+    """Remove the scratch folders of render services whose process is gone (a server stopped
+    by SIGKILL or a power cut cannot remove its own); the number removed. A folder whose
+    process id is running again, or that belongs to another user, is left alone."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = path.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        try:
+            mine = path.is_dir() and path.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
