@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -169,7 +170,10 @@ class RenderService:
         old = self._slots[index]
         for process in list(getattr(old, "_processes", {}).values()):
             if process.pid is not None and process.is_alive():
-                os.kill(process.pid, signal.SIGKILL)
+                # it may end between the two calls (the pool's own thread reaps a worker
+                # killed from outside): a request then failed with a 500, not WorkerLost
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGKILL)
         old.shutdown(wait=False, cancel_futures=True)
         self._slots[index] = self._new_slot()
 
