@@ -102,6 +102,8 @@ class Assembler:
         self.preview = preview
         #: page fingerprints a preview already shows: only the other pages are written
         self.known_pages = known_pages
+        #: a preview after an edit: only the stamps its worker never laid out are (overlay.py)
+        self.new_stamps_only = preview and bool(known_pages)
         #: sheets a draft goes without: said on its cover and title page
         self.missing = list(missing)
         #: kinds the project has sources of: their statuses are explained (None: every kind)
@@ -229,8 +231,9 @@ class Assembler:
         informed = counts != dict.fromkeys(parts, 1)  # the last assembly's (part_counts.py)
         for number in range(MAX_FRAME_PASSES):
             documents = self.frame_documents(plan, editorial)
-            new = bool(self.preview and self.known_pages)
-            overlay = self.overlay_documents(plan, new) if number or informed else {}
+            overlay = (
+                self.overlay_documents(plan, self.new_stamps_only) if number or informed else {}
+            )
             rendered = self.render_documents({**documents, **overlay}, idle)
             self.overlay.learn(rendered)
             frame = frame_of(rendered, sorted(documents))
@@ -337,7 +340,7 @@ class Assembler:
     def overlay_documents(self, plan: Plan, only_new: bool = False) -> dict[str, str]:
         """The overlay of ``plan`` as documents (overlay.py): every page's, or only the stamps
         this preview's worker has never laid out (``only_new``, after an edit)."""
-        return self.overlay.documents(self.stamps(plan), only_new and self.preview)
+        return self.overlay.documents(self.stamps(plan), only_new)
 
     def stamps(self, plan: Plan) -> list[dict[str, Any]]:
         """What each page of ``plan`` gets stamped on it (overlay.stamps_of)."""
@@ -348,7 +351,7 @@ class Assembler:
     ) -> list[OverlayPage]:
         """The overlay page of each page of ``plan`` (those the last frame pass laid out are
         reused); a preview after an edit lays out only the stamps it has no page for."""
-        new = bool(self.preview and self.known_pages)
+        new = self.new_stamps_only
         rendered = self.render_documents(self.overlay_documents(plan, new), idle)
         self.overlay.learn(rendered)
         pages = self.overlay.pages(self.stamps(plan)) if new else in_order(rendered)

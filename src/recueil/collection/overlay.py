@@ -108,6 +108,8 @@ class OverlayLayout:
         self.document_key, self.find = document_key, find
         #: documents asked for and the stamp keys of their pages, until they are laid out
         self.pending: dict[str, tuple[str, list[str]]] = {}
+        #: each stamp's key, made once per assembly (a template rendered per stamp)
+        self._keys: dict[tuple[tuple[str, Any], ...], str] = {}
 
     def html(self, stamps: Sequence[dict[str, Any]]) -> str:
         return render_page(self.env, "overlay.html", {"stamps": stamps, "settings": self.settings})
@@ -147,7 +149,11 @@ class OverlayLayout:
         return None if any(p is None for p in pages) else pages  # type: ignore[return-value]
 
     def _key(self, stamp: dict[str, Any]) -> str:
-        return digest("stamp", self.html([stamp]))
+        facts = tuple(sorted(stamp.items()))
+        key = self._keys.get(facts)
+        if key is None:
+            key = self._keys[facts] = digest("stamp", self.html([stamp]))
+        return key
 
     def _page(self, key: str) -> OverlayPage | None:
         place = _LAID_OUT.get(key)
