@@ -377,9 +377,10 @@ class Assembler:
         if self.preview:
             return output.getvalue()
         parts, grouped = frame.parts(self._part_ids()), any(g.label for g in self.groups)
+        trees = self.project.build_dir / CACHE_DIR / "trees" if self.counts_record else None
         return tag_assembled(  # one structure tree from the sheets' and frame's (issue 16)
             output.getvalue(), plan.slots, parts, self.renders, frame.documents,
-            grouped=grouped, title=self.collection.meta["title"],
+            grouped=grouped, title=self.collection.meta["title"], trees=trees,
         )  # fmt: skip
 
 
