@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 from pypdf import PdfReader, PdfWriter
+from pypdf.filters import FlateDecode
 from pypdf.generic import DecodedStreamObject, NameObject, TextStringObject
 
-from recueil.render.increment import IncrementalUpdate, LazyReader
+from recueil.render.increment import IncrementalUpdate, LazyReader, _png_up, xref_rows_stream
 from recueil.render.weasy import render_pdf
 
 PAGES = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Essai</title>
@@ -72,6 +74,7 @@ def test_an_update_keeps_the_original_and_replaces_what_changed(
     appended = data[len(original) :]
     assert (b"\nxref\n" in appended) == (kind == "table")
     assert (b"/Type /XRef" in appended) == (kind == "stream")
+    assert (b"/Predictor 12" in appended) == (kind == "stream")  # xref_rows_stream
     assert data.endswith(b"%%EOF\n")
     again = PdfReader(io.BytesIO(data), strict=True)
     assert len(again.pages) == len(reader.pages)
@@ -83,6 +86,25 @@ def test_an_update_keeps_the_original_and_replaces_what_changed(
     for key in ("/Root", "/Info", "/ID"):
         if key in reader.trailer:
             assert _syntax(again.trailer.raw_get(key)) == _syntax(reader.trailer.raw_get(key))
+
+
+def test_cross_reference_rows_are_written_as_differences_from_the_row_above() -> None:
+    """PNG's Up predictor, done on the whole table at once, against a plain byte loop."""
+    generator = random.Random(7)
+    edges = [0, 1, 2, 127, 128, 129, 254, 255]
+    for count in (1, 2, 3, 40, 500):
+        rows = [
+            bytes(generator.choice([*edges, generator.randrange(256)]) for _ in range(7))
+            for _ in range(count)
+        ]
+        expected, above = bytearray(), bytes(7)
+        for row in rows:
+            expected += b"\x02" + bytes((a - b) % 256 for a, b in zip(row, above, strict=True))
+            above = row
+        assert _png_up(rows, 7) == bytes(expected)
+    stream = xref_rows_stream(rows)
+    decoded = FlateDecode.decode(stream._data, stream["/DecodeParms"])
+    assert decoded == b"".join(rows)  # pypdf undoes the predictor
 
 
 def test_objects_of_another_document_are_copied_once_each(weasyprint_pdf: bytes) -> None:

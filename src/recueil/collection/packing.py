@@ -14,19 +14,17 @@ so the file is the same for the same objects. PDF/A-2 allows both.
 from __future__ import annotations
 
 import io
-import zlib
 from typing import Any
 
 from pypdf import PdfWriter
 from pypdf.generic import (
-    ArrayObject,
     NameObject,
     NumberObject,
     StreamObject,
 )
 
 from recueil.collection.compact import Serialised
-from recueil.render.increment import object_stream
+from recueil.render.increment import object_stream, xref_rows_stream
 
 #: objects per object stream: large enough to compress well, small enough that a reader
 #: opening one page does not inflate much more than it needs
@@ -83,14 +81,11 @@ def _write_xref_stream(
     for n in range(1, number + 1):
         kind, field, index = entries.get(n, (0, 0, 0))
         rows.append(bytes([kind]) + field.to_bytes(4, "big") + index.to_bytes(2, "big"))
-    stream = StreamObject()
-    stream._data = zlib.compress(b"".join(rows))
+    stream = xref_rows_stream(rows)
     stream.update(
         {
             NameObject("/Type"): NameObject("/XRef"),
             NameObject("/Size"): NumberObject(number + 1),
-            NameObject("/W"): ArrayObject([NumberObject(1), NumberObject(4), NumberObject(2)]),
-            NameObject("/Filter"): NameObject("/FlateDecode"),
             NameObject("/Root"): writer.root_object.indirect_reference,
         }
     )
