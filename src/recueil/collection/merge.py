@@ -25,6 +25,7 @@ from typing import Any
 from pypdf import PdfWriter
 from pypdf.generic import Fit, NameObject, NumberObject, TextStringObject
 
+from recueil.collection import render_marks
 from recueil.collection.compact import Spool, serialise_copied, settle_links
 from recueil.collection.frame import Frame
 from recueil.collection.packing import PackedWriter
@@ -85,8 +86,8 @@ class Merger:
         objects_before = len(writer._objects)
         pages = [writer.add_page(page) for page in reader.pages]
         self.pages[slug] = pages
-        self.destinations[slug] = _destinations(reader)
-        self.outlines[slug] = _flatten(reader)
+        self.destinations[slug] = render_marks.destinations(reader)
+        self.outlines[slug] = render_marks.bookmarks(reader)
         settle_links(writer)
         for page in pages:
             _finish_links(page, self.sheet_anchors, self.printable)
@@ -151,7 +152,7 @@ class Merger:
                     for k in range(slot.count)
                 ]
                 if frame_destinations[number] is None:  # read once per frame document
-                    frame_destinations[number] = _destinations(reader)
+                    frame_destinations[number] = render_marks.destinations(reader)
                 destinations += [
                     (name, pages[k - first], position)
                     for name, k, position in frame_destinations[number] or []
@@ -204,32 +205,6 @@ class Stamps:
             self.reader = self.sharing.prepare(PdfReader(io.BytesIO(document.pdf)))
             self.document, self.pages = document, list(self.reader.pages)
         return self.pages[number]
-
-
-def _flatten(reader: PdfReader) -> list[tuple[str, int]]:
-    """The sheet's title and its section headings as (title, page) pairs, in order."""
-    result: list[tuple[str, int]] = []
-    for item in reader.outline:
-        children = item if isinstance(item, list) else [item]
-        for child in children:
-            if isinstance(child, list):
-                continue
-            page = reader.get_destination_page_number(child)
-            if page is not None:
-                result.append((str(child.title), page))
-    return result
-
-
-def _destinations(reader: PdfReader) -> list[tuple[str, int, tuple[float, float]]]:
-    """Named destinations of a source document: name, page number in it, left and top."""
-    found: list[tuple[str, int, tuple[float, float]]] = []
-    for name, dest in reader.named_destinations.items():
-        page_number = reader.get_destination_page_number(dest)
-        if page_number is not None:
-            left = float(dest.get("/Left", 0) or 0)
-            top = float(dest.get("/Top", 0) or 0)
-            found.append((str(name), page_number, (left, top)))
-    return found
 
 
 def _add_destinations(writer: PdfWriter, destinations: Sequence[Destination]) -> None:
