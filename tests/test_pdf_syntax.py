@@ -102,6 +102,9 @@ def test_every_object_of_the_renders_and_the_collection_reads_as_pypdf_reads_it(
     [
         b"<</Type /Page /Count 3 /Kids [1 0 R 2 0 R] /Box [0 0 595.27 841.8]>>",
         b"[ 3 [ 500 -600 .5 7. ] 12 [ 1 2 3 ] ]",
+        b"[1 [748] 36 [661 5.5]\n42 [752]]",  # a font's widths, as WeasyPrint writes them
+        b"[1 [748] 36 40 661]",  # widths with a range: read token by token
+        b"[1 [2 0 R] 3 []]",
         b"[1 0 R 2]",  # a reference and a number
         b"[1 2 R]",  # not a reference: two numbers and a keyword pypdf reads its own way
         b"<</A#20B /x /C#2fD 1>>",  # names with escapes

@@ -61,6 +61,12 @@ _NAME, _REFERENCE, _OPEN, _CLOSE, _NUMBER, _LITERAL, _HEX, _KEYWORD = 1, 2, 5, 6
 _NUMBERS = re.compile(rb"((?:[%s]*%s(?=[%s\]]))*)[%s]*\]" % (_WHITE, _NUMBER_TEXT, _WHITE, _WHITE))
 _REFERENCES = re.compile(rb"((?:[%s]*\d+\s+\d+\s+R(?=[%s\]]))*)[%s]*\]" % ((_WHITE,) * 3))
 _ONE_REFERENCE = re.compile(rb"(\d+)\s+(\d+)\s+R")
+#: a font's widths as WeasyPrint writes them, a glyph and the array of its width(s) in turn
+_GLYPH_WIDTHS = rb"[%s]*\d+[%s]*\[((?:[%s]*%s(?=[%s\]]))*)[%s]*\]" % (
+    _WHITE, _WHITE, _WHITE, _NUMBER_TEXT, _WHITE, _WHITE
+)  # fmt: skip
+_WIDTHS = re.compile(rb"((?:%s)+)[%s]*\]" % (_GLYPH_WIDTHS, _WHITE))
+_ONE_GLYPH = re.compile(rb"(\d+)[%s]*\[([^\]]*)\]" % _WHITE)
 _KEYWORDS = {b"true": BooleanObject(True), b"false": BooleanObject(False)}
 _WHITE_BYTES = b"\x00\t\n\x0c\r "
 
@@ -144,11 +150,14 @@ def _escaped_byte(found: re.Match[bytes]) -> bytes:
 
 def _plain_array(data: bytes, position: int, pdf: Any) -> tuple[ArrayObject, int] | None:
     """The array starting at ``position`` (after its ``[``) and where it ends, when it holds
-    only numbers or only references (None: anything else)."""
+    only numbers, only references, or widths (None: anything else)."""
     found = _NUMBERS.match(data, position)
     if found is not None:
-        numbers = found[1].split()
-        items: list[Any] = [FloatObject(n) if b"." in n else NumberObject(n) for n in numbers]
+        items: list[Any] = _numbers(found[1])
+    elif (found := _WIDTHS.match(data, position)) is not None:
+        items = []
+        for glyph, widths in _ONE_GLYPH.findall(found[1]):
+            items += [NumberObject(glyph), _array(_numbers(widths))]
     else:
         found = _REFERENCES.match(data, position)
         if found is None:
@@ -158,6 +167,10 @@ def _plain_array(data: bytes, position: int, pdf: Any) -> tuple[ArrayObject, int
             for number, generation in _ONE_REFERENCE.findall(found[1])
         ]
     return _array(items), found.end()
+
+
+def _numbers(text: bytes) -> list[Any]:
+    return [FloatObject(n) if b"." in n else NumberObject(n) for n in text.split()]
 
 
 def _array(items: list[Any]) -> ArrayObject:
