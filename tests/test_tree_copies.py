@@ -101,3 +101,21 @@ def test_a_recording_that_does_not_fit_or_is_damaged_is_not_used(
     assert counted["refused"] == 1 and counted["direct"] == 1  # copied directly instead
     assert counted["replayed"] == 25  # the damaged one was recorded again
     assert tree_copies.SheetTree.from_json(recordings[1].read_bytes()).objects
+
+
+def test_a_text_that_looks_like_a_placeholder_keeps_the_sheet_from_being_recorded() -> None:
+    element = b"<</S /Figure/Alt (voir 1000000000002 0 R\\051)/P 4000000000000 0 R>>"
+    assert not tree_copies.replayable(element)
+    assert tree_copies.replayable(b"<</S /P/Alt (Une figure)/P 1000000000001 0 R>>")
+    assert tree_copies.replayable(b"<</S /Sect/K [1000000000001 0 R 1000000000002 0 R]>>")
+
+
+def test_a_sheet_whose_copy_is_not_replayable_is_copied_directly(
+    tagging: Any, counted: Counter[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    direct = _tag(tagging, None)
+    counted.clear()
+    monkeypatch.setattr(tree_copies, "replayable", lambda data: False)
+    assert _tag(tagging, tmp_path) == direct
+    assert counted == {"direct": 26}
+    assert not list(tmp_path.rglob("*.json"))  # nothing recorded

@@ -38,6 +38,8 @@ REVISION = "1"
 SPAN = 10**12
 LOCAL, PAGE, LINK, DOCUMENT = 1 * SPAN, 2 * SPAN, 3 * SPAN, 4 * SPAN
 _PLACEHOLDER = re.compile(rb"(\d{13}) 0 R")
+#: strings as pypdf writes them (parentheses inside escaped), and hexadecimal strings
+_STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)|<[0-9A-Fa-f\s]*>", re.S)
 
 
 @dataclass(frozen=True)
@@ -122,13 +124,22 @@ class Recorder(TreeBuilder):
             return None
         if any(isinstance(objects[n], StreamObject) for n in numbers):
             return None
+        written = [_serialised(objects[n]) for n in numbers]
+        if not all(replayable(data) for data in written):
+            return None
         return SheetTree(
-            [_serialised(objects[n]) for n in numbers],
+            written,
             self.link_counts,
             [None if a is None else _serialised(a) for a in self.arrays],
             [(link.idnum, element.idnum) for link, element in self.links],
             {key: ref.idnum for key, ref in self.ids.items()},
         )
+
+
+def replayable(data: bytes) -> bool:
+    """Whether every placeholder-like reference of an object is a reference, none inside a
+    text (an alternative text reading "1000000000000 0 R" would be renumbered)."""
+    return len(_PLACEHOLDER.findall(data)) == len(_PLACEHOLDER.findall(_STRING.sub(b"", data)))
 
 
 def replay(builder: TreeBuilder, run: Run, tree: SheetTree) -> bool:
