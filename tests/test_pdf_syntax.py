@@ -135,6 +135,18 @@ def test_odd_syntax_reads_as_pypdf_reads_it(syntax: bytes) -> None:
     assert _same(parse_object(syntax, 0, reader), _pypdf(syntax, 0, reader))
 
 
+def test_a_long_array_that_is_not_plain_is_read_without_backtracking(limit: Any) -> None:
+    """Arrays of numbers followed by something else: each number has one way to be matched
+    (with \\d+\\.?\\d* a 40-number array took longer than anyone waits)."""
+    reader = PdfReader(io.BytesIO(_minimal_pdf()))
+    for syntax in (
+        b"[" + b" ".join([b"1234.5"] * 40) + b" /Fin]",
+        b"[" + b" ".join([b"12 [345 678.5]"] * 40) + b" /Fin]",
+    ):
+        with limit(10):
+            assert _same(parse_object(syntax, 0, reader), _pypdf(syntax, 0, reader))
+
+
 def test_pypdf_limits_still_apply() -> None:
     from pypdf import apply_configuration  # type: ignore[attr-defined]
 

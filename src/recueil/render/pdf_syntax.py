@@ -38,7 +38,7 @@ _WHITE = rb"\x00\t\n\x0c\r "
 #: what ends a name (pypdf's NameObject.delimiter_pattern: \x00 may be part of one)
 _SPACE = rb"\t\n\x0b\x0c\r "
 _DELIMITER = rb"()<>\[\]{}/%"
-_NUMBER_TEXT = rb"[+-]?(?:\d+\.?\d*|\.\d+)"
+_NUMBER_TEXT = rb"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"  # one way to match each: no backtracking
 #: the escapes in literal strings read here (pypdf reads the others: line breaks, \d, \400)
 _ESCAPE = rb"\\(?:[nrtbf()\\]|[0-3][0-7]{2})"
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
