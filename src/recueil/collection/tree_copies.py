@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import re
 from collections.abc import Mapping
@@ -124,13 +123,13 @@ class Recorder(TreeBuilder):
             return None
         if any(isinstance(objects[n], StreamObject) for n in numbers):
             return None
-        written = [_serialised(objects[n]) for n in numbers]
+        written = [Written(objects[n]).data for n in numbers]
         if not all(replayable(data) for data in written):
             return None
         return SheetTree(
             written,
             self.link_counts,
-            [None if a is None else _serialised(a) for a in self.arrays],
+            [None if a is None else Written(a).data for a in self.arrays],
             [(link.idnum, element.idnum) for link, element in self.links],
             {key: ref.idnum for key, ref in self.ids.items()},
         )
@@ -230,9 +229,3 @@ def add_sheet(
             trees.put(key, tree)
     if tree is None or not replay(builder, run, tree):
         builder.add_run(run)
-
-
-def _serialised(value: Any) -> bytes:
-    output = io.BytesIO()
-    value.write_to_stream(output)
-    return output.getvalue()
