@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from recueil.collection.changed_pages import changed_pages
 from recueil.collection.definition import Collection, Group
+from recueil.collection.document_pool import document_pool
 from recueil.collection.frame import Frame, frame_of, split_parts
 from recueil.collection.frame_context import frame_context, markdown_part
 from recueil.collection.merge import Merger
@@ -44,8 +45,8 @@ from recueil.render.template import (
     template_error,
     typography_options,
 )
-from recueil.render.weasy import RenderResult, parse_styles_once, render_pdf
-from recueil.render.workers import Outcome, RenderPool
+from recueil.render.weasy import RenderResult
+from recueil.render.workers import Outcome
 from recueil.sources.edition_label import Edition
 from recueil.sources.project import CACHE_DIR, Project
 
@@ -53,9 +54,6 @@ MAX_FRAME_PASSES = 5
 #: documents the generated parts are split into (frame.py): a constant, not the number of
 #: workers, so that the output does not depend on --jobs
 FRAME_DOCUMENTS = 6
-#: time limit for laying out one generated document: far above what 5,000 sheets need; it only
-#: keeps a layout bug from hanging a build
-DOCUMENT_TIMEOUT = 3600.0
 
 
 class AssemblyError(Exception):
@@ -289,10 +287,10 @@ class Assembler:
 
         Renders come from this assembly's memo or the cache when the same HTML was rendered
         before (after an edit that keeps page counts, the frame and overlay are unchanged).
-        The others are laid out in worker processes, several at once: the frame and the
-        overlay use every core, and the memory WeasyPrint takes to lay out a long document
-        (some 600 MB for the frame of 1,000 sheets) is returned when the worker ends instead of
-        staying in this process through the merge. Meanwhile this process does ``idle`` steps.
+        The others are laid out in worker processes, several at once (document_pool.py): the
+        frame and the overlay use every core, and the memory WeasyPrint takes to lay out a long
+        document is returned when the worker ends instead of staying in this process through
+        the merge. Meanwhile this process does ``idle`` steps.
         """
         options = {name: self._options(name) for name in documents}
         keys = {name: self.document_key(name, html) for name, html in documents.items()}
@@ -308,17 +306,6 @@ class Assembler:
         if not missing:
             return results
 
-        def task(name: str) -> Outcome:
-            result = render_pdf(
-                documents[name],
-                project_dir=self.project.root,
-                style_dirs=self.project.style_dirs,
-                rel=self.collection.source,
-                options=options[name],
-                shared_styles=True,
-            )
-            return result, [], None
-
         failures: list[str] = []
 
         def done(name: str, outcome: Outcome) -> None:
@@ -330,8 +317,8 @@ class Assembler:
             if self.cache is not None:
                 self.cache.put(keys[name], result)
 
-        parse_styles_once(documents[missing[0]], self.project.root, self.project.style_dirs)
-        pool = RenderPool(task, self.jobs, DOCUMENT_TIMEOUT, 0)
+        todo = {name: (documents[name], options[name]) for name in missing}
+        pool = document_pool(todo, self.project, self.collection.source, self.jobs, self.renders)
         pool.run(missing, lambda _: self.collection.source, done, idle)
         if failures:
             raise AssemblyError(f"laying out the generated pages failed: {failures[0]}")

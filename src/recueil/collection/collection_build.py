@@ -23,7 +23,7 @@ from recueil.collection.grouping import group_sheets, grouping_problem
 from recueil.collection.print_options import print_shop_options
 from recueil.core.atomic import write_atomic
 from recueil.core.diagnostics import Diagnostic, Level, error, warning
-from recueil.render.cache import RenderCache, digest, versions
+from recueil.render.cache import RenderCache, digest, pdf_digest, versions
 from recueil.render.print_styles import VARIANT
 from recueil.render.sheet_renderer import SheetRenderer
 from recueil.render.weasy import RenderResult
@@ -198,7 +198,7 @@ def prepare_collection(
         collection.editorial_markdown,
         collection.reading_guide_markdown,
         repr([(g.key, [s.slug for s in g.sheets]) for g in groups]),
-        *(hashlib.sha256(renders[s.slug].pdf).hexdigest() for s in chosen),
+        *(pdf_digest(renders[s.slug]) for s in chosen),
         renderer.template_hash(collection.template),
         renderer.template_hash("overlay.html"),
         *(_tree_hash(folder) for folder in project.style_dirs),

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from recueil.collection.tree_builder import Run, TreeBuilder, Untagged
-from recueil.collection.tree_copies import SheetTrees, add_sheet
+from recueil.collection.tree_copies import RunSources, SheetTrees, add_sheet
 from recueil.render.increment import IncrementalUpdate, LazyReader
 
 __all__ = ["Run", "runs_of", "tag_assembled", "tag_collection"]
@@ -62,14 +62,16 @@ def tag_assembled(
     the frame's documents (RenderResults); ``grouped`` when the collection has dividers;
     ``trees``, where the sheets' copies are kept between assemblies (tree_copies.py)."""
     runs = runs_of(slots, parts)
-    sources = {
-        run.key: (
-            renders[run.part]
-            if run.key.startswith("sheet:")
-            else frame[int(run.key.removeprefix("frame:"))]
-        ).pdf
-        for run in runs
-    }
+    sources = RunSources(
+        {
+            run.key: (
+                renders[run.part]
+                if run.key.startswith("sheet:")
+                else frame[int(run.key.removeprefix("frame:"))]
+            )
+            for run in runs
+        }
+    )
     shift = 1 if grouped else 0
     return tag_collection(pdf, runs, sources, sheet_shift=shift, title=title, trees=trees)
 

@@ -19,7 +19,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,9 @@ from pypdf.generic import IndirectObject, PdfObject, StreamObject
 from recueil.collection import tree_parts
 from recueil.collection.tree_builder import Run, TreeBuilder
 from recueil.core.atomic import write_atomic
+from recueil.render.cache import pdf_digest
 from recueil.render.increment import IncrementalUpdate, Written
+from recueil.render.weasy import RenderResult
 
 #: changes when what a recording holds, or how it is made, changes
 REVISION = "1"
@@ -182,6 +184,30 @@ def replay(builder: TreeBuilder, run: Run, tree: SheetTree) -> bool:
     return True
 
 
+class RunSources(Mapping[str, bytes]):
+    """Each run's source PDF (a sheet's render, a frame document), read when it is asked for.
+
+    A sheet's render kept in the cache stays on disk until its tree is copied (reading the
+    1,000 renders of a collection at once held some 90 MB), and a replayed tree needs only the
+    hash its render was stored with (``digest``), not its bytes."""
+
+    def __init__(self, documents: Mapping[str, RenderResult]):
+        self.documents = documents
+
+    def __getitem__(self, key: str) -> bytes:
+        return self.documents[key].pdf
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.documents)
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def digest(self, key: str) -> str:
+        """SHA-256 of a source's bytes."""
+        return pdf_digest(self.documents[key])
+
+
 class SheetTrees:
     """Recordings by render and place, in ``folder`` (None: kept for this assembly only)."""
 
@@ -189,8 +215,8 @@ class SheetTrees:
         self.folder = folder
 
     @staticmethod
-    def key(source: bytes, run: Run, sheet_shift: int) -> str:
-        render = hashlib.sha256(source).hexdigest()
+    def key(render: str, run: Run, sheet_shift: int) -> str:
+        """The recording's name: the render's SHA-256, the run and the heading shift."""
         return hashlib.sha256(
             f"{REVISION}\n{render}\n{run.key}\n{sheet_shift}".encode()
         ).hexdigest()
@@ -220,11 +246,14 @@ def add_sheet(
     if trees.folder is None:
         builder.add_run(run)
         return
-    source = sources[run.key]
-    key = SheetTrees.key(source, run, builder.sheet_shift)
+    if isinstance(sources, RunSources):
+        render = sources.digest(run.key)
+    else:
+        render = hashlib.sha256(sources[run.key]).hexdigest()
+    key = SheetTrees.key(render, run, builder.sheet_shift)
     tree = trees.get(key)
     if tree is None:
-        tree = Recorder(source, run, builder.sheet_shift).record(run)
+        tree = Recorder(sources[run.key], run, builder.sheet_shift).record(run)
         if tree is not None:
             trees.put(key, tree)
     if tree is None or not replay(builder, run, tree):

@@ -243,7 +243,7 @@ class SheetRenderer:
         # every key and file here stays the same. It is fetched and laid out at each build
         # (its PDF is rewritten only if its bytes changed; collections see the new render).
         if self.cache is not None and not result.remote_images and sheet.slug not in self.uncached:
-            self.cache.put(key, result, standalone, html)
+            result = self.cache.put(key, result, standalone, html)  # its PDF left on disk
         self.remember(sheet, result, result.diagnostics, standalone)
         return result, result.diagnostics, standalone, False
 
@@ -321,7 +321,7 @@ class SheetRenderer:
             return None, diagnostics
         result = self._layout(sheet, with_print_styles(html), diagnostics, variant, missing)
         if self.cache is not None and not result.remote_images and sheet.slug not in self.uncached:
-            self.cache.put(key, result)
+            result = self.cache.put(key, result)
         self.variant_renders[(sheet.slug, variant)] = (
             sheet.source_hash,
             result,
