@@ -361,6 +361,8 @@ class Assembler:
             finish_for_print(writer, self.print_shop)
         output = io.BytesIO()
         writer.write(output)
+        del writer
+        merger.release()  # the tree is made from the written bytes
         if self.preview:
             return output.getvalue()
         parts, grouped = frame.parts(self._part_ids()), any(g.label for g in self.groups)

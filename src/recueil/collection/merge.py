@@ -75,6 +75,15 @@ class Merger:
         """Remove the spool's file (the output is written by then, or abandoned)."""
         self.spool.close()
 
+    def release(self) -> None:
+        """Let go of the output's objects once it is written (at 1,000 sheets, some 100 MB
+        that would otherwise stay through the structure tree, made from the written bytes)."""
+        self.writer = PackedWriter()
+        self.sharing = Sharing(self.writer, False)
+        self.pages.clear()
+        self.destinations.clear()
+        self.outlines.clear()
+
     def copy_next_sheet(self) -> bool:
         """Copy the next sheet's pages; False once every sheet is copied."""
         if len(self.pages) == len(self.order):

@@ -221,12 +221,13 @@ class IncrementalUpdate:
         With ``packed`` (and a document whose cross-references are a stream), the new objects
         that are not streams go compressed into object streams: a collection's structure tree
         is tens of thousands of small dictionaries, three times the rest of its file when
-        written one by one (collection/structure_tree.py).
+        written one by one (collection/structure_tree.py). Those leave the update as they are
+        packed: it is written once.
         """
-        output = io.BytesIO()
-        output.write(self.data)
-        if not self.data.endswith(b"\n"):
-            output.write(b"\n")
+        # the update is written apart and joined to the original once: a collection is tens
+        # of MB, and a buffer holding both, then copied out, took three times that at once
+        head = b"" if self.data.endswith(b"\n") else b"\n"
+        output = _Offset(len(self.data) + len(head))
         trailer = DictionaryObject()
         for key in ("/Root", "/Info", "/ID"):
             if key in self.reader.trailer:
@@ -244,7 +245,7 @@ class IncrementalUpdate:
                 self.next += 1
                 entries.update({n: (2, number, i) for i, n in enumerate(group)})
                 self.objects[number] = object_stream(
-                    [(n, _serialised(self.objects[n])) for n in group]
+                    [(n, _serialised(self.objects.pop(n))) for n in group]  # spent once packed
                 )
                 loose.append(number)
         for number in loose:
@@ -257,7 +258,7 @@ class IncrementalUpdate:
         else:
             offsets = {number: entry[1] for number, entry in entries.items()}
             _write_xref_table(output, offsets, self.next, trailer)
-        return output.getvalue()
+        return b"".join((self.data, head, output.getvalue()))
 
 
 #: objects per object stream of a packed update (small enough to read one object cheaply)
@@ -396,6 +397,18 @@ def _last_startxref(data: bytes) -> int:
 def _xref_is_stream(data: bytes) -> bool:
     """Whether the last cross-reference section is a stream (PDF 1.5) rather than a table."""
     return not data[_last_startxref(data) :].startswith(b"xref")
+
+
+class _Offset(io.BytesIO):
+    """A buffer for what follows ``start`` bytes already written elsewhere: ``tell`` gives
+    the position in the whole file (where each object starts)."""
+
+    def __init__(self, start: int):
+        super().__init__()
+        self.start = start
+
+    def tell(self) -> int:
+        return self.start + super().tell()
 
 
 def _serialised(value: PdfObject) -> bytes:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import multiprocessing
 import os
 import resource
@@ -82,29 +81,7 @@ def _serve(connection: Connection, task: Task, memory_mb: int, parent: int, scra
             connection.send(outcome)
         except MemoryError:
             connection.send(("memory", None))
-        outcome = None
-        release_memory()
     connection.close()
-
-
-def release_memory() -> None:
-    """Give the memory freed by the last render back to the system (glibc's malloc_trim).
-
-    glibc keeps freed blocks for reuse; after a layout most of them sit in pages no later
-    render touches again, and the worker's resident size only grows (measured at 1,000 sheets:
-    about 0.8 MB a sheet). Trimming costs about a millisecond a sheet.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
 
 
 class RenderPool:
