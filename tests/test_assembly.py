@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 import recueil.collection.assemble as assemble
+import recueil.collection.document_pool as document_pool
 import recueil.collection.merge as merge
 from conftest import national_collection  # type: ignore[import-not-found]
 from recueil.collection.collection_build import build_collection
@@ -219,14 +220,14 @@ def test_a_generated_document_that_fails_is_an_error_of_its_collection_only(
 ) -> None:
     """A worker crashing on the frame fails that collection with a located error, no traceback."""
     project, corpus, collection, renderer = national
-    real = assemble.render_pdf
+    real = document_pool.render_pdf
 
     def crash_on_national(html: str, **kwargs):  # type: ignore[no-untyped-def]
         if "rencontre" in kwargs.get("rel", ""):
             raise ValueError("simulated layout crash")
         return real(html, **kwargs)
 
-    monkeypatch.setattr(assemble, "render_pdf", crash_on_national)
+    monkeypatch.setattr(document_pool, "render_pdf", crash_on_national)
     result, diagnostics = build_collection(project, corpus, collection, renderer)
     assert result is None
     errors = [d for d in diagnostics if d.level.name == "ERROR"]
