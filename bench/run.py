@@ -8,7 +8,9 @@ every second). Results go to bench/RESULTS.md with the machine's description. Th
 catalogue's figures (bench/serve.py) on the largest project: `--no-serve` leaves them out,
 `--serve-only [SHEETS] [--duration S] [--reuse]` measures only them. Last, the live preview's
 latencies in Chromium (bench/preview.py): `--no-preview` leaves them out, `--preview-only`
-measures only them.
+measures only them. A project shaped like the sample multiplied to 400 sheets is measured too
+(cores against one core, one sheet edited): `--no-shaped` leaves it out, `--shaped-only
+[SHEETS]` measures only it. `--memory-only [SHEETS]` measures the peak memory of one cold build.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import threading
@@ -25,11 +28,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from synth import make_project  # noqa: E402
+from synth import make_project, make_shaped_project  # noqa: E402
 
 PYTHON = sys.executable
 RECUEIL = str(Path(sys.executable).parent / "recueil")
 WORK = Path(os.environ.get("RECUEIL_BENCH_DIR", "/tmp/recueil-bench"))
+REPO = HERE.parent
+#: sheets of the project shaped like the sample (issue 18's last two rows)
+SHAPED = 400
 
 
 @dataclass
@@ -212,6 +218,57 @@ def memory_only(size: int) -> None:
     print(f"\ntarget: 500 MB summed RSS: {'met' if cold.peak_mb <= 500 else 'missed'}")
 
 
+def shaped(size: int) -> list[str]:
+    """Issue 18's rows for a project shaped like the sample (its three collections, one with a
+    print-shop variant) multiplied to ``size`` sheets: a cold build on the machine's cores
+    against the same on one (``--jobs 1``), and one sheet edited against the cold build.
+
+    The bench's own project has one collection; here two variants of the national collection
+    are assembled beside the two others, which is where a build runs on one core."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    root = WORK / f"shaped{size}"
+    copies = make_shaped_project(root, size)
+    build = [RECUEIL, "build", "--project", str(root), "--quiet"]
+    cores = measure(build)
+    outputs = sorted((root / "build" / "collections").glob("*.pdf"))
+    files = ", ".join(f"{p.stem} {p.stat().st_size / 1e6:.1f} MB" for p in outputs)
+    source = next(p for p in copies[len(copies) // 2 :] if "experiences" in p.parts)
+    text = source.read_text(encoding="utf-8")
+    source.write_text(
+        text.replace("## Objectifs", "Une phrase de plus.\n\n## Objectifs", 1), encoding="utf-8"
+    )
+    edited = measure(build)
+    source.write_text(text, encoding="utf-8")
+    shutil.rmtree(root / "build")
+    one = measure([*build, "--jobs", "1"])
+    rows = [
+        (f"recueil build, empty cache, {os.cpu_count()} cores", cores, files),
+        ("recueil build, empty cache, `--jobs 1`", one, ""),
+        (f"recueil build, one sheet edited ({source.stem})", edited, ""),
+    ]
+    lines = [
+        f"## {size} sheets shaped like the sample",
+        "",
+        f"The sample's {len(list((REPO / 'content').glob('*/*.md')))} sheets and their copies "
+        "(bench/synth.py make_shaped_project), its three collections and the national one's "
+        "print-shop variant. Ratios: cores / one core (target ≤ 0.6) = "
+        f"{cores.wall / one.wall:.3f}; one sheet edited / cold build (target ≤ 0.05) = "
+        f"{edited.wall / cores.wall:.3f}.",
+        "",
+        "| run | wall (s) | ratio to the first | CPU (s) | peak RSS, summed (MB) "
+        "| peak PSS, summed (MB) | notes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, m, note in rows:
+        ratio = f"{m.wall / cores.wall:.3f}"
+        lines.append(
+            f"| {name} | {m.wall:.2f} | {ratio} | {m.cpu:.1f} | {m.peak_mb:.0f} "
+            f"| {m.pss_mb:.0f} | {note} |"
+        )
+    lines.append("")
+    return lines
+
+
 def machine() -> str:
     import pypdf
     import weasyprint
@@ -239,6 +296,10 @@ def main() -> None:
         return
     if args[:1] == ["--memory-only"]:  # issue 18's memory target: one cold build, no baseline
         memory_only(int(args[1]) if args[1:] else 1000)
+        return
+    if args[:1] == ["--shaped-only"]:  # issue 18's rows for a project shaped like the sample
+        print(f"Machine: {machine()}.\n")
+        print("\n".join(shaped(int(args[1]) if args[1:] else SHAPED)))
         return
     sizes = [int(s) for s in args if not s.startswith("--")] or [80, 400, 1000]
     WORK.mkdir(parents=True, exist_ok=True)
@@ -273,6 +334,9 @@ def main() -> None:
             lines.append(f"| {name} | {m.wall:.2f} | {ratio} | {cpu} | {peak} | {pss} | {note} |")
         lines.append("")
         print("\n".join(lines[-len(rows) - 4 :]), flush=True)
+    if "--no-shaped" not in args:
+        lines += shaped(SHAPED)
+        print("\n".join(lines[-8:]), flush=True)
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written {HERE / 'RESULTS.md'}")
     if "--no-serve" not in args:  # the web catalogue, served from the largest project measured

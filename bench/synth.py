@@ -79,3 +79,47 @@ def make_project(target: Path, count: int, seed: int = 2024) -> list[str]:
         encoding="utf-8",
     )
     return slugs
+
+
+def make_shaped_project(target: Path, count: int) -> list[Path]:
+    """Write the sample project multiplied to ``count`` sheets into ``target``; return the
+    copies' sources.
+
+    Unlike make_project, the project keeps the sample's shape: its three collections (the
+    national one with its print-shop variant, the resources, the seminar pack), its kinds of
+    sheets in the sample's proportions, its editorial and reading guide. Each sample sheet is
+    copied as it is, then again as SLUG-2, SLUG-3... (title numbered, "voir aussi" removed from
+    the copies) until there are ``count`` sheets; the collections select by kind, so the
+    national collection and the resources grow with the corpus, the pack stays as chosen.
+    """
+    if target.exists():
+        shutil.rmtree(target)
+    for folder in ("kinds", "templates", "styles", "collections", "content"):
+        shutil.copytree(REPO / folder, target / folder)
+    for name in ("themes.yaml", "recueil.yaml"):
+        shutil.copy(REPO / name, target / name)
+    models = sorted((REPO / "content").glob("*/*.md"))
+    copies: list[Path] = []
+    total, copy = len(models), 2
+    while total < count:
+        for model in models:
+            if total >= count:
+                break
+            text = model.read_text(encoding="utf-8")
+            slug = re.search(r"^slug: *(\S+)", text, flags=re.M)
+            assert slug is not None, model
+            text = text.replace(slug[0], f"slug: {slug[1]}-{copy}", 1)
+            text = re.sub(
+                r'^title: "?(.*?)"?$',
+                lambda m, n=copy: f'title: "{m[1]} ({n})"',
+                text,
+                count=1,
+                flags=re.M,
+            )
+            text = re.sub(r"^see_also:\n(  - .*\n)+", "", text, flags=re.M)
+            path = model.parent.relative_to(REPO) / f"{slug[1].lower()}-{copy}.md"
+            (target / path).write_text(text, encoding="utf-8")
+            copies.append(target / path)
+            total += 1
+        copy += 1
+    return copies
