@@ -4,6 +4,7 @@ backgrounds, and the same pages, numbers, links and outline as the screen varian
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -16,12 +17,14 @@ from pypdf import PdfReader
 from recueil.cli.main import main
 from recueil.collection.collection_build import build_collection
 from recueil.collection.declared import discover_collections
+from recueil.collection.definition import select_sheets
 from recueil.render.cache import RenderCache
 from recueil.render.print_styles import VARIANT
-from recueil.render.sheet_build import SheetRenderer, load_corpus
+from recueil.render.sheet_build import Limits, SheetRenderer, load_corpus, render_variant_ahead
 from recueil.sources.project import load_project
 
 sys.path.insert(0, str(Path(__file__).parent))
+from conftest import national_collection  # type: ignore[import-not-found]
 from pdfinspect import boxes, drawing, footer_number, internal_links, outline_pages
 from test_collection import GOOD, _project_copy, normalise
 
@@ -38,6 +41,7 @@ class Built:
     screen: PdfReader
     printed: PdfReader
     screen_bytes: bytes
+    printed_bytes: bytes
     screen_again: bytes
     sheets: int
     layouts_after_screen: dict[str, int]
@@ -66,6 +70,7 @@ def built() -> Built:
         PdfReader(io.BytesIO(screen.pdf)),
         PdfReader(io.BytesIO(printed.pdf)),
         screen.pdf,
+        printed.pdf,
         again.pdf,
         len([s for s in corpus.sheets if s.kind == "experience"]),
         after_screen,
@@ -84,6 +89,46 @@ def test_each_sheet_is_laid_out_once_per_variant(built: Built) -> None:
     assert built.layouts_after_print == {"": built.sheets, VARIANT: built.sheets}
     assert built.layouts_at_end == built.layouts_after_print
     assert built.screen_again == built.screen_bytes
+
+
+def test_a_build_lays_the_print_sheets_out_in_workers(built: Built) -> None:
+    """`recueil build` lays the print-shop renders out in workers, several at once, before
+    assembling the variant (they were laid out one by one in the build's own process, the
+    one-core part of a cold build): none is laid out again, and the file is the same."""
+    project, corpus, collection, renderer = national_collection()
+    chosen = select_sheets(collection, corpus.sheets)
+    render_variant_ahead(renderer, chosen, VARIANT, Limits(jobs=2))
+    assert renderer.variant_layouts == {}  # every layout happened in a worker
+    assert {slug for slug, variant in renderer.variant_renders if variant == VARIANT} == {
+        s.slug for s in chosen
+    }
+    printed, diagnostics = build_collection(project, corpus, collection, renderer, VARIANT)
+    assert printed is not None, [d.format() for d in diagnostics]
+    assert renderer.variant_layouts == {}  # nor here
+    assert printed.pdf == built.printed_bytes
+
+
+def test_a_print_sheet_failing_in_its_worker_is_not_laid_out_again(monkeypatch) -> None:
+    """A sheet whose worker dies is an error of the collection, not a layout in the build's
+    own process (where no time or memory limit applies)."""
+    project, corpus, collection, renderer = national_collection()
+    chosen = select_sheets(collection, corpus.sheets)
+    doomed = chosen[3].slug
+    real = SheetRenderer.produce_variant
+
+    def dying(self, sheet, variant):  # type: ignore[no-untyped-def]
+        if sheet.slug == doomed:
+            os._exit(9)  # the worker dies, as when the kernel kills it
+        return real(self, sheet, variant)
+
+    monkeypatch.setattr(SheetRenderer, "produce_variant", dying)
+    render_variant_ahead(renderer, chosen, VARIANT, Limits(jobs=2))
+    monkeypatch.setattr(SheetRenderer, "produce_variant", real)
+    printed, diagnostics = build_collection(project, corpus, collection, renderer, VARIANT)
+    assert printed is None
+    assert renderer.variant_layouts == {}
+    message = next(d.message for d in diagnostics if "not published" in d.message)
+    assert f"{doomed} (" in message
 
 
 def test_boxes_on_every_page(built: Built) -> None:

@@ -34,10 +34,16 @@ from recueil.collection.declared import (
     variant_output,
     variants,
 )
-from recueil.collection.definition import COLLECTIONS_DIR, Collection
+from recueil.collection.definition import COLLECTIONS_DIR, Collection, select_sheets
 from recueil.core.atomic import write_atomic
 from recueil.core.diagnostics import Diagnostic
-from recueil.render.sheet_build import Corpus, SheetRenderer, load_corpus
+from recueil.render.sheet_build import (
+    Corpus,
+    Limits,
+    SheetRenderer,
+    load_corpus,
+    render_variant_ahead,
+)
 from recueil.sources.project import CACHE_DIR, Project
 
 
@@ -60,18 +66,21 @@ def build_variants(
     output: Path,
     diagnostics: list[Diagnostic],
     quiet: bool,
-    jobs: int,
+    limits: Limits,
     allow_incomplete: bool = False,
 ) -> bool:
     """Build the screen PDF of a collection, then the printer's beside it when it asks for one.
 
     Each is skipped when it is up to date. The print-shop variant is built only when the screen
     one succeeded: it is the same collection, so its problems would be the same ones reported
-    twice. False on errors.
+    twice; its sheets are laid out in workers first. False on errors.
     """
     for variant in variants(collection):
         target = variant_output(output, variant)
         started = time.perf_counter()
+        if variant:
+            chosen = select_sheets(collection, corpus.sheets)
+            render_variant_ahead(renderer, chosen, variant, limits)
         prepared, found = prepare_collection(
             project, corpus, collection, renderer, variant, allow_incomplete
         )
@@ -84,7 +93,7 @@ def build_variants(
             if not quiet:
                 click.echo(f"collection {collection.name}: {target} (unchanged)", err=True)
             continue
-        result, found = assemble_collection(project, prepared, renderer.cache, jobs=jobs)
+        result, found = assemble_collection(project, prepared, renderer.cache, jobs=limits.jobs)
         diagnostics += found
         if result is None:
             return False
@@ -178,9 +187,9 @@ def collection(
         )
         target = output
     renderer = _renderer(project, corpus, no_cache)
-    jobs = _limits(project, None).jobs
+    limits = _limits(project, None)
     ok = build_variants(
-        project, corpus, chosen, renderer, target, diagnostics, quiet, jobs, allow_incomplete
+        project, corpus, chosen, renderer, target, diagnostics, quiet, limits, allow_incomplete
     )
     _show(diagnostics)
     sys.exit(EXIT_OK if ok else EXIT_CONTENT)

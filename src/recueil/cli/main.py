@@ -104,7 +104,7 @@ def build(
             collection_output(project, collection),
             diagnostics,
             quiet,
-            _limits(project, jobs).jobs,
+            _limits(project, jobs),
             allow_incomplete,
         )
     if not quiet:

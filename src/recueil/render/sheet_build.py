@@ -13,6 +13,7 @@ from pathlib import Path
 
 from recueil.core.atomic import write_atomic
 from recueil.core.diagnostics import Diagnostic, Level, error
+from recueil.render.print_styles import with_print_styles
 from recueil.render.sheet_renderer import SheetRenderer
 from recueil.render.template import typography_options
 from recueil.render.weasy import RenderResult, parse_styles_once
@@ -143,3 +144,38 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
+
+
+def render_variant_ahead(
+    renderer: SheetRenderer, selection: Sequence[Sheet], variant: str, limits: Limits
+) -> None:
+    """Lay out in workers, several at once, the ``variant`` renders (the print shop's) that a
+    collection is about to ask for one at a time (SheetRenderer.render).
+
+    Asked for one at a time they were laid out in this process, on one core: 26 sheets of the
+    sample's national collection, 260 when it is ten times larger. Renders remembered or
+    cached are left alone. A sheet whose worker fails or finds errors is remembered so, and
+    not laid out again here, outside the workers' time and memory limits.
+    """
+    by_slug = {s.slug: s for s in selection if not renderer.recall_variant(s, variant)}
+    if not by_slug:
+        return
+
+    def task(slug: str) -> Outcome:
+        result, diagnostics = renderer.produce_variant(by_slug[slug], variant)
+        return result, diagnostics, None
+
+    def done(slug: str, outcome: Outcome) -> None:
+        result, diagnostics, _ = outcome
+        laid_out = result if isinstance(result, RenderResult) else None
+        source_hash = by_slug[slug].source_hash
+        renderer.variant_renders[(slug, variant)] = (source_hash, laid_out, diagnostics)
+
+    first = next(iter(by_slug.values()))
+    if not renderer.project.settings.remote_image_hosts:  # no fetching in this process
+        html, _ = renderer.page(first)
+        parse_styles_once(
+            with_print_styles(html), renderer.project.root, renderer.project.style_dirs
+        )
+    pool = RenderPool(task, limits.jobs, limits.timeout, limits.memory_mb)
+    pool.run(list(by_slug), lambda slug: by_slug[slug].rel, done)

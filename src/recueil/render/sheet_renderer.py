@@ -86,7 +86,10 @@ class SheetRenderer:
         #: variant ("" is the screen render)
         self.layouts = 0
         self.variant_layouts: dict[str, int] = {}
-        self.variant_renders: dict[tuple[str, str], tuple[str, RenderResult, list[Diagnostic]]] = {}
+        #: (slug, variant) → source hash, render (None: it failed in a worker), diagnostics
+        self.variant_renders: dict[
+            tuple[str, str], tuple[str, RenderResult | None, list[Diagnostic]]
+        ] = {}
         if same_files_as is not None and same_files_as.edition == edition:
             # templates are among the files that must be unchanged; images and hashed files
             # are read again (one may lie outside the folders a server watches)
@@ -308,14 +311,10 @@ class SheetRenderer:
         """
         if variant != VARIANT:
             raise ValueError(f"unknown render variant '{variant}'")
-        remembered = self.variant_renders.get((sheet.slug, variant))
-        if remembered is not None and remembered[0] == sheet.source_hash:
-            return remembered[1], remembered[2]
+        if self.recall_variant(sheet, variant):
+            _, known, found = self.variant_renders[(sheet.slug, variant)]
+            return known, found
         key = self.key(sheet, variant) if self.cache is not None else ""
-        hit = self.cache.get(key) if self.cache is not None else None
-        if hit is not None:
-            self.variant_renders[(sheet.slug, variant)] = (sheet.source_hash, hit[0], hit[1])
-            return hit[0], hit[1]
         html, diagnostics, missing = self.page_parts(sheet)
         if any(d.level is Level.ERROR for d in diagnostics):
             return None, diagnostics
@@ -328,6 +327,17 @@ class SheetRenderer:
             result.diagnostics,
         )
         return result, result.diagnostics
+
+    def recall_variant(self, sheet: Sheet, variant: str) -> bool:
+        """True when the sheet's ``variant`` render is remembered (a failure included), or
+        cached, and then remembered: no layout is needed."""
+        remembered = self.variant_renders.get((sheet.slug, variant))
+        if remembered is not None and remembered[0] == sheet.source_hash:
+            return True
+        hit = self.cache.get(self.key(sheet, variant)) if self.cache is not None else None
+        if hit is not None:
+            self.variant_renders[(sheet.slug, variant)] = (sheet.source_hash, hit[0], hit[1])
+        return hit is not None
 
     def remember(
         self,
