@@ -152,3 +152,33 @@ def test_a_worker_that_ends_while_being_replaced_is_no_error(
         assert pid not in service.pids()
     finally:
         service.close()
+
+
+def main_module_ran() -> str | None:
+    """In a render worker: whether the marker script below ran there as its main module."""
+    return os.environ.get("RECUEIL_TEST_MAIN_RAN")
+
+
+def test_render_workers_start_without_the_servers_main_module(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A spawned worker runs its parent's main module first; for `recueil serve` that is the
+    whole command line, some 20 MB per worker that the memory at rest counts (issue 13)."""
+    import asyncio
+    import sys
+    import types
+
+    from recueil.serve.renders import RenderService
+
+    script = tmp_path / "marker.py"
+    script.write_text("import os\nos.environ['RECUEIL_TEST_MAIN_RAN'] = 'yes'\n", "utf-8")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    service = RenderService(jobs=1, queue=1, timeout=30, memory_mb=0)
+    try:
+        ran = asyncio.run(service.run("k", main_module_ran))
+    finally:
+        service.close()
+    assert ran is None
+    assert sys.modules["__main__"] is main  # put back once the worker started

@@ -127,7 +127,7 @@ class RenderPool:
             daemon=True,
         )
         if self.fresh:
-            with _bare_main():
+            with bare_main():
                 process.start()
         else:
             process.start()
@@ -279,12 +279,13 @@ def die_with_parent(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def _bare_main() -> Iterator[None]:
+def bare_main() -> Iterator[None]:
     """Start a fresh worker without running this program's main module in it.
 
     A spawned interpreter imports the parent's ``__main__`` first (for ``recueil``, the whole
     command line: some 20 MB the worker never uses). Its task and loop live in importable
-    modules, so the worker is started while ``__main__`` is an empty module.
+    modules, so the worker is started while ``__main__`` is an empty module. Only the thread
+    starting the worker may run meanwhile (this program's threads never read ``__main__``).
     """
     saved = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")

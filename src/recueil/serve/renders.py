@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
+from recueil.render.workers import bare_main
 from recueil.serve import tasks
 
 T = TypeVar("T")
@@ -95,14 +96,11 @@ class RenderService:
         """Load the project in the workers before the first request: every worker (at start),
         or (``every`` False: the project changed) those running and the first one, so that a
         worker retired while idle is not started again just to load the project."""
-        loop = asyncio.get_running_loop()
         chosen = [
             slot for index, slot in enumerate(self._slots)
             if every or index == 0 or _running(slot)
         ]  # fmt: skip
-        await asyncio.gather(
-            *(loop.run_in_executor(slot, tasks.call, tasks.warm, root, stamp) for slot in chosen)
-        )
+        await asyncio.gather(*(_submit(slot, tasks.warm, root, stamp) for slot in chosen))
 
     def retire_idle(self, idle_seconds: float) -> int:
         """Stop the workers beyond the first that have been idle ``idle_seconds``; the number
@@ -151,12 +149,9 @@ class RenderService:
             self._waiting -= 1
         index = self._take_slot()
         slot = self._slots[index]
-        loop = asyncio.get_running_loop()
         try:
             self.runs += 1
-            return await asyncio.wait_for(
-                loop.run_in_executor(slot, tasks.call, function, *args), timeout=self.timeout + 10
-            )
+            return await asyncio.wait_for(_submit(slot, function, *args), timeout=self.timeout + 10)
         except (TimeoutError, BrokenProcessPool) as exc:
             self._replace(index)
             raise WorkerLost(str(exc) or exc.__class__.__name__) from None
@@ -186,6 +181,14 @@ class RenderService:
         for slot in self._slots:
             slot.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _submit(slot: ProcessPoolExecutor, function: Callable[..., T], *args: Any) -> Any:
+    """``function(*args)`` handed to the slot's worker, as an awaitable. A slot starts its
+    worker on its first task, here: started without this program's main module (for `recueil
+    serve`, the whole command line, some 20 MB a worker never uses: workers.bare_main)."""
+    with bare_main():
+        return asyncio.get_running_loop().run_in_executor(slot, tasks.call, function, *args)
 
 
 def _pids(slot: ProcessPoolExecutor) -> list[int]:
