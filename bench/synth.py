@@ -45,15 +45,7 @@ def make_project(target: Path, count: int, seed: int = 2024) -> list[str]:
         model = models[(number - 1) % len(models)]
         text = model.read_text(encoding="utf-8")
         slug = f"BEN-2024-{number:04d}"
-        text = re.sub(r"^slug: .*$", f"slug: {slug}", text, count=1, flags=re.M)
-        text = re.sub(
-            r'^title: "?(.*?)"?$',
-            lambda m, n=number: f'title: "{m[1]} ({n})"',
-            text,
-            count=1,
-            flags=re.M,
-        )
-        text = re.sub(r"^see_also:\n(  - .*\n)+", "", text, flags=re.M)
+        text = _copy_of(re.sub(r"^slug: .*$", f"slug: {slug}", text, count=1, flags=re.M), number)
         extra = rng.choice((0, 0, 1, 2, 3))
         additions = []
         for _ in range(extra):
@@ -108,18 +100,19 @@ def make_shaped_project(target: Path, count: int) -> list[Path]:
             text = model.read_text(encoding="utf-8")
             slug = re.search(r"^slug: *(\S+)", text, flags=re.M)
             assert slug is not None, model
-            text = text.replace(slug[0], f"slug: {slug[1]}-{copy}", 1)
-            text = re.sub(
-                r'^title: "?(.*?)"?$',
-                lambda m, n=copy: f'title: "{m[1]} ({n})"',
-                text,
-                count=1,
-                flags=re.M,
-            )
-            text = re.sub(r"^see_also:\n(  - .*\n)+", "", text, flags=re.M)
+            text = _copy_of(text.replace(slug[0], f"slug: {slug[1]}-{copy}", 1), copy)
             path = model.parent.relative_to(REPO) / f"{slug[1].lower()}-{copy}.md"
             (target / path).write_text(text, encoding="utf-8")
             copies.append(target / path)
             total += 1
         copy += 1
     return copies
+
+
+def _copy_of(text: str, number: int) -> str:
+    """A sheet's source as copy ``number``: its title numbered, its "voir aussi" removed (the
+    sheets it names are not copied with it)."""
+    text = re.sub(
+        r'^title: "?(.*?)"?$', lambda m: f'title: "{m[1]} ({number})"', text, count=1, flags=re.M
+    )
+    return re.sub(r"^see_also:\n(  - .*\n)+", "", text, flags=re.M)
