@@ -256,6 +256,17 @@ def test_collections_are_listed_and_downloaded(local: TestClient) -> None:
     assert local.get("/recueils/inconnu").status_code == 404
 
 
+def test_cached_pdfs_are_located_at_start_not_by_their_first_download(local: TestClient) -> None:
+    """Finding a sheet's render (its key hashed, its cache entry checked) is done for every
+    sheet when a snapshot is prepared: twenty visitors' first downloads queued behind it."""
+    snapshot = local.app.state.site.snapshot()  # type: ignore[attr-defined]
+    sheets = list(snapshot.sheets.values())
+    assert sheets and all(snapshot.located(sheet) for sheet in sheets)
+    answer = local.get(f"/fiches/{sheets[0].slug}.pdf")
+    known = snapshot.pdf_file(sheets[0])
+    assert answer.content == known.path.read_bytes() and answer.headers["etag"] == known.etag
+
+
 def test_a_sheet_not_yet_rendered_is_rendered_on_request(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "p", SOURCES[:2])
     with TestClient(create_app(ServerOptions(root, jobs=1, queue=2))) as client:

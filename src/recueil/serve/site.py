@@ -134,11 +134,13 @@ class Site:
         return self._env[1]
 
     def prepare(self, snapshot: Snapshot) -> None:
-        """Compile the web templates and typeset what result cards print (titles, places,
-        keywords) now, off the event loop: a page's first request paid for its template, and
-        a title's French typography takes some 0.15 ms the first time, so the first searches
-        after a start waited for twenty of them each. The environment keeps both while only
-        sources change: after an edit, only the new titles are typeset."""
+        """Locate the sheets' cached PDFs (Snapshot.locate_pdfs), compile the web templates
+        and typeset what result cards print (titles, places, keywords) now, off the event
+        loop: a page's first request paid for its template, and a title's French typography
+        takes some 0.15 ms the first time, so the first searches after a start waited for
+        twenty of them each. The environment keeps both while only sources change: after an
+        edit, only the new titles are typeset."""
+        snapshot.locate_pdfs()
         env = self.env(snapshot)
         for name in env.list_templates(extensions=["html"]):
             env.get_template(name)
