@@ -171,6 +171,27 @@ def test_search_finds_stems_and_accents_and_facets_combine(local: TestClient) ->
     assert local.get("/recherche", params={"q": "x" * 600}).status_code == 400
 
 
+def test_links_built_from_a_query_keep_its_words_as_typed(local: TestClient) -> None:
+    """A facet, a page or a selection link carries the visitor's words percent-encoded, as
+    typed: the French typography given to the page's text (a no-break space before '%', ':'
+    or '!', which would turn '%C3%A9' into another word) never reaches an attribute."""
+    import html as html_module
+    from urllib.parse import parse_qs, urlsplit
+
+    page = local.get("/recherche", params={"q": "école : parents !"}).text
+    links = [html_module.unescape(h) for h in re.findall(r'href="(/recherche\?[^"]*)"', page)]
+    assert links and all(parse_qs(urlsplit(h).query)["q"] == ["école : parents !"] for h in links)
+    chosen = local.get(links[0]).text  # following a facet keeps the words searched
+    assert "<h1>Résultats pour « école\u00a0: parents\u202f!\u202f»</h1>" in chosen
+    assert 'aria-current="true"' in chosen
+    params = [("fiche", "HDF-2022-001"), ("fiche", "HDF-2022-003"), ("titre", "Réunion : 12 %")]
+    shown = local.get("/selection", params=params).text
+    moves = [html_module.unescape(h) for h in re.findall(r'href="(/selection\?[^"]*)"', shown)]
+    assert moves and all(
+        parse_qs(urlsplit(h).query)["titre"] == ["Réunion : 12 %"] for h in moves
+    ), moves
+
+
 def test_selection_is_kept_in_the_url_and_the_browser_and_downloads_as_a_collection(
     local: TestClient, tmp_path: Path
 ) -> None:

@@ -135,7 +135,7 @@ class Site:
 
     def prepare(self, snapshot: Snapshot) -> None:
         """Locate the sheets' cached PDFs (Snapshot.locate_pdfs), compile the web templates
-        and typeset what result cards print (titles, places, keywords) now, off the event
+        and typeset what result cards print (titles, numbers, places, keywords) now, off the event
         loop: a page's first request paid for its template, and a title's French typography
         takes some 0.15 ms the first time, so the first searches after a start waited for
         twenty of them each. The environment keeps both while only sources change: after an
@@ -155,6 +155,7 @@ class Site:
             facts = sheet_facts(sheet)
             for value in (
                 sheet.title,
+                sheet.slug,  # "n° SLUG" under each card
                 *facts["keywords"],
                 *(v for v in facts["territory"].values() if isinstance(v, str)),
             ):
