@@ -288,6 +288,22 @@ def test_cached_pdfs_are_located_at_start_not_by_their_first_download(local: Tes
     assert answer.content == known.path.read_bytes() and answer.headers["etag"] == known.etag
 
 
+def test_a_new_snapshots_stamp_is_told_before_the_server_loads_it(tmp_path: Path) -> None:
+    """The render workers load an edited project while the server does (the stamp is known
+    once the files are looked at), not after it: the author's preview waited for both."""
+    from recueil.serve.catalogue import Catalogue
+
+    root = copy_project(tmp_path / "p", SOURCES[:2])
+    catalogue = Catalogue(root)
+    told: list[tuple[str, object]] = []
+    source = root / "content" / SOURCES[0]
+    source.write_text(source.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", "utf-8")
+    before, after = catalogue.refresh(lambda stamp: told.append((stamp, catalogue.snapshot)))
+    assert after is not before and told == [(after.stamp, before)]  # told while still before
+    catalogue.refresh(lambda stamp: told.append((stamp, catalogue.snapshot)))
+    assert len(told) == 1  # nothing changed: nothing told
+
+
 def test_a_sheet_not_yet_rendered_is_rendered_on_request(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "p", SOURCES[:2])
     with TestClient(create_app(ServerOptions(root, jobs=1, queue=2))) as client:

@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,8 +140,18 @@ def create_app(options: ServerOptions) -> Starlette:
         await asyncio.sleep(SETTLE_DELAY)
         await asyncio.to_thread(settle)
 
+    def warm_early(loop: asyncio.AbstractEventLoop) -> Callable[[str], None]:
+        """What the catalogue calls, on its thread, with a new snapshot's stamp before loading
+        it: the render workers load the project meanwhile."""
+
+        def told(stamp: str) -> None:
+            loop.call_soon_threadsafe(site.warm_stamp, stamp)
+
+        return told
+
     async def on_change(paths: set[Path]) -> None:
-        _, after = await asyncio.to_thread(catalogue.refresh)
+        early = warm_early(asyncio.get_running_loop())
+        _, after = await asyncio.to_thread(catalogue.refresh, early)
         await adopt(after)
 
     @contextlib.asynccontextmanager
@@ -158,7 +168,10 @@ def create_app(options: ServerOptions) -> Starlette:
             future.add_done_callback(_log_failure)
 
         poller = threading.Thread(
-            target=catalogue.poll, args=(stop_polling, loaded), name="recueil-poll", daemon=True
+            target=catalogue.poll,
+            args=(stop_polling, loaded, warm_early(loop)),
+            name="recueil-poll",
+            daemon=True,
         )
         poller.start()
         watcher = None

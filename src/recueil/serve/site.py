@@ -99,10 +99,15 @@ class Site:
     def warm_for(self, snapshot: Snapshot) -> None:
         """Have the render workers load ``snapshot`` if they have not yet (called on the event
         loop: by a request, or by the poller as soon as it has loaded a new snapshot)."""
-        if snapshot.stamp != self._warmed:
-            self._warmed = snapshot.stamp
+        self.warm_stamp(snapshot.stamp)
+
+    def warm_stamp(self, stamp: str) -> None:
+        """Have the render workers load the project as of ``stamp`` (on the event loop; the
+        catalogue tells it before loading that snapshot itself: Catalogue.refresh)."""
+        if stamp != self._warmed:
+            self._warmed = stamp
             with contextlib.suppress(RuntimeError):  # no running loop: nothing to warm for
-                task = asyncio.get_running_loop().create_task(self._warm(snapshot.stamp))
+                task = asyncio.get_running_loop().create_task(self._warm(stamp))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
