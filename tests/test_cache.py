@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from conftest import (  # type: ignore[import-not-found]
     CLASSE_PASSERELLE,
     GUIDE_EXCLUSIONS,
+    REPO,
     copy_project,
     run_cli,
 )
@@ -498,3 +499,20 @@ def test_the_standalone_pdf_is_found_without_reading_it_and_only_while_current(
     image = root / "content/images/hdf-2022-001-passerelle.svg"
     image.write_text(image.read_text().replace("</svg>", "<circle r='1'/></svg>"))
     assert RenderCache(cache.folder).standalone(renderer.key(sheet)) is None
+
+
+def test_a_key_does_not_depend_on_the_sheets_keyed_before_it() -> None:
+    """A renderer keeps the texts of the parts of a key that no sheet changes (its kinds,
+    settings and theme combinations): each sheet's key is still the one a renderer made for it
+    alone gives, and no two sheets share one."""
+    project, _ = load_project(REPO)
+    corpus = load_corpus(project)
+    shared = SheetRenderer(project, corpus, None)
+    together = [(shared.key(s), shared.key(s, "print-shop")) for s in corpus.sheets]
+    alone = [
+        (fresh.key(s), fresh.key(s, "print-shop"))
+        for s in corpus.sheets
+        for fresh in [SheetRenderer(project, corpus, None)]
+    ]
+    assert len(corpus.sheets) >= 40 and together == alone
+    assert len({key for pair in together for key in pair}) == 2 * len(together)

@@ -66,6 +66,9 @@ class SheetRenderer:
         #: set when rendering for an edition: label in the footer, PDF/A output
         self.edition = edition
         self._template_hashes: dict[str, str] = {}
+        #: the texts of the keys' parts that no sheet changes (kinds, settings, themes): the
+        #: same for every sheet, and their dataclasses' reprs were four fifths of a key
+        self._key_texts: dict[object, str] = {}
         #: SHA-256 of files renders read, computed once per renderer
         self.file_hash = FileHashes()
         self.corpus = corpus
@@ -158,7 +161,15 @@ class SheetRenderer:
         """
         kind = self.project.kinds[sheet.kind]
         codes = [sheet.meta.get("theme"), *sheet.meta.get("secondary_themes", [])]
-        themes = [self.project.theme(code) for code in codes if code]
+        texts = self._key_texts
+        if not texts:
+            texts["versions"] = repr(sorted(versions().items()))
+            texts["settings"] = repr(self.project.settings)
+        if (kind_text := texts.get(("kind", sheet.kind))) is None:
+            kind_text = texts[("kind", sheet.kind)] = repr(kind)
+        if (themes_text := texts.get(("themes", repr(codes)))) is None:
+            themes = [self.project.theme(code) for code in codes if code]
+            themes_text = texts[("themes", repr(codes))] = repr(themes)
         # a render made without its pictogram must not be reused once the pictogram is added
         unpictured = [code for code in codes if code and code not in self.pictograms]
         references = [
@@ -168,14 +179,14 @@ class SheetRenderer:
         ]
         linked = sorted(self.sheets) if "sheet:" in sheet.body else []
         return digest(
-            repr(sorted(versions().items())),
+            texts["versions"],
             sheet.source_hash,
             sheet.rel,
-            repr(kind),
+            kind_text,
             self.template_hash(kind.template),
             self.template_hash("overlay.html"),
-            repr(self.project.settings),
-            repr(themes),
+            texts["settings"],
+            themes_text,
             repr(references),
             repr(linked),
             *((f"no pictogram:{unpictured}",) if unpictured else ()),
