@@ -510,6 +510,28 @@ def test_a_retired_worker_starts_again_when_every_running_one_is_busy() -> None:
     assert asyncio.run(scenario()) == [2, 1, 1, 2]
 
 
+def test_requests_one_after_the_other_go_to_the_worker_idle_longest() -> None:
+    """Each render leaves its worker some garbage to collect once it has answered: the next
+    request goes to the other running worker, not to the one still collecting."""
+    import asyncio
+    import itertools
+    import os
+    import time
+
+    from recueil.serve.renders import RenderService
+
+    async def scenario() -> list[int]:
+        service = RenderService(jobs=2, queue=2, timeout=60, memory_mb=0)
+        try:
+            await asyncio.gather(*(service.run(k, time.sleep, 0.3) for k in "ab"))  # both run
+            return [await service.run(k, os.getpid) for k in "cdef"]
+        finally:
+            service.close()
+
+    pids = asyncio.run(scenario())
+    assert len(set(pids)) == 2 and all(a != b for a, b in itertools.pairwise(pids))
+
+
 _LEAN_SERVER = """
 import sys
 from pathlib import Path

@@ -86,9 +86,13 @@ class RenderService:
 
     def _take_slot(self) -> int:
         """A free slot, one whose worker is running first: a worker retired while idle starts
-        only when every running one is busy (starting one takes a second or more)."""
+        only when every running one is busy (starting one takes a second or more). Among the
+        running ones, the one idle longest: a worker collects a render's garbage just after
+        answering (tasks.call), and requests one after the other went to the same worker,
+        which then had to collect first."""
         idle = [i for i in range(self.jobs) if i not in self._busy]
-        index = next((i for i in idle if _running(self._slots[i])), idle[0])
+        running = [i for i in idle if _running(self._slots[i])]
+        index = min(running, key=lambda i: self._last_used.get(i, 0.0)) if running else idle[0]
         self._busy.add(index)
         return index
 
