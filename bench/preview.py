@@ -132,8 +132,9 @@ def main() -> None:
             times.sort()
             p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
             pages = "/".join(sorted(c or "?" for c in counts))
-            rows.append(f"| {pages}-page sheet ({SLUG}) saved → new page image shown (20 edits) |"
-                        f" p50 {p50:.2f} s, p95 {p95:.2f} s | ≤ 0.5 s p50, ≤ 1 s p95 |")  # fmt: skip
+            rows.append(f"| {pages}-page sheet ({SLUG}) saved → new page image shown"
+                        f" (20 edits) | p50 {p50:.2f} s, p95 {p95:.2f} s |"
+                        " ≤ 0.5 s p50, ≤ 1 s p95 |")  # fmt: skip
 
             old = page.locator(".preview").get_attribute("data-updated")
             sheet.write_text(original.replace("theme: ", "theme: [", 1), encoding="utf-8")

@@ -116,7 +116,7 @@ def create_app(options: ServerOptions) -> Starlette:
         if snapshot.stamp != shown["stamp"]:
             shown["stamp"] = snapshot.stamp
             # what authors wait for first: the catalogue's preparation (templates, titles,
-            # cached PDFs located: 0.3 s at 1,000 sheets) runs beside the previews' renders
+            # cached PDFs located: 0.2 s at 1,000 sheets) runs beside the previews' renders
             preparing = asyncio.create_task(asyncio.to_thread(site.prepare, snapshot))
             if previews is not None:
                 await previews.refresh(snapshot)

@@ -105,7 +105,7 @@ class Snapshot:
 
     def locate_pdfs(self) -> None:
         """Find every sheet's cached PDF now (its key hashed, its cache entry checked: some
-        0.3 ms a sheet), off the event loop, so that a sheet's first download or page view
+        0.2 ms a sheet), off the event loop, so that a sheet's first download or page view
         after a start or an edit does not pay for it (20 visitors queued behind those)."""
         for sheet in self.sheets.values():
             self.pdf_file(sheet)

@@ -120,11 +120,10 @@ class _Tidier:
             if self._timer is None:  # done already (by the task that came first)
                 return
             self._timer, self._deferred = None, 0
-            gc.collect()
+            give_back_memory(collect=True)
             if self._freeze:
                 gc.freeze()  # what lives as long as the project is not walked by every collection
                 self._freeze = False
-            give_back_memory(collect=False)
 
     def before_task(self) -> None:
         timer = self._timer
