@@ -523,22 +523,45 @@ def test_a_thousand_sheets(sample: list[Sheet], tmp_path: Path) -> None:
 
 
 def test_snippet_word_finding_agrees_with_splitting_the_texts() -> None:
-    """The snippet finds the words wanted with str.find and skips words in runs of 64
-    (search_text.py): the same word numbers and offsets as splitting the text word by word."""
+    """The snippet finds the words wanted with str.find and reaches its window from the
+    nearest word mark (search_snippets.py): the same word numbers and words as splitting the
+    text word by word, wherever the window starts."""
     import random
 
-    from recueil.serve.search_text import _WORD, _positions, _skip_words, stems
+    from recueil.serve.search_snippets import MARK_EVERY, _positions, _words_from, indexed
+    from recueil.serve.search_text import stem, words
 
     rng = random.Random(4)
     vocabulary = ["école", "Parents", "l'été", "café_du", "ÉDUCATIF", "a", "x2", "œuvre", "—", "."]
     for _ in range(200):
         text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 300)))
-        indexed = stems(text)
-        terms = indexed.split()
+        stemmed, marks = indexed(text)
+        every = [(m.start(), m.end()) for m in words(text)]
+        terms = stemmed.split()
+        assert terms == [stem(text[a:b]) for a, b in every]
+        assert len(marks) == 4 * len(every[::MARK_EVERY])
         wanted = frozenset(rng.sample(sorted(set(terms)), min(2, len(set(terms)))))
         expected = [(i, t) for i, t in enumerate(terms) if t in wanted]
-        assert _positions(indexed, wanted) == expected
-        ends = [m.end() for m in _WORD.finditer(text)]
-        for count in (0, 1, 63, 64, 65, 130, len(ends), len(ends) + 1):
-            want = None if count > len(ends) else ([0, *ends][count])
-            assert _skip_words(text, count) == want, (count, text[:80])
+        assert _positions(stemmed, wanted) == expected
+        ends = {len(every) - 1, len(every), len(every) + 1} - {-1}
+        for start in {0, 1, 15, 16, 17, 63, 64, 65, 130, *ends}:
+            found = [(m.start(), m.end()) for m in _words_from(text, marks, start, 31)]
+            assert found == every[start : start + 31], (start, text[:80])
+
+
+def test_a_snippet_whose_stored_marks_do_not_fit_its_text_is_still_right() -> None:
+    """Marks of another text (an index written by another version, a damaged file) lead to
+    the wrong words: the snippet sees that its marked words are not the stems asked for and
+    reads the text in full instead of marking the wrong ones."""
+    from recueil.serve.search_snippets import best_window, indexed, window_snippet
+
+    text = " ".join(f"mot{n}" for n in range(200)) + " les parents viennent " + "fin " * 50
+    other = "Un texte plus court, d'autres mots. " * 40
+    stemmed, marks = indexed(text)
+    wanted = frozenset({"parent"})
+    window = best_window([stemmed], wanted)
+    assert window is not None and window.start == 197
+    right = window_snippet(text, marks, window, wanted)
+    assert right.startswith("… mot197 mot198 mot199 les <mark>parents</mark> viennent fin")
+    for wrong in (indexed(other)[1], b"", b"\xff\xff\xff\x7f" * 30, marks[:-3]):
+        assert window_snippet(text, wrong, window, wanted) == right

@@ -465,7 +465,7 @@ def test_a_server_without_requests_rests_and_answers_the_same_after(tmp_path: Pa
     are the same, made again from the files."""
     import time
 
-    from recueil.serve.search_text import SNIPPETS
+    from recueil.serve.search_snippets import SNIPPETS
 
     root = copy_project(tmp_path / "p", SOURCES[:3])
     with TestClient(create_app(ServerOptions(root, jobs=1, idle_seconds=1))) as client:

@@ -26,23 +26,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from markupsafe import Markup
 
 from recueil.serve.search_facets import Row, table_for
 from recueil.serve.search_results import Facet, FacetValue, Hit, Results
-from recueil.serve.search_text import (
-    SNIPPETS,
-    Document,
-    best_window,
-    cut,
-    document,
-    fold,
-    opening,
-    query_stems,
-    stems,
-    window_snippet,
-)
+from recueil.serve.search_snippets import SNIPPETS, best_window, indexed, opening, window_snippet
+from recueil.serve.search_text import Document, cut, document, fold, query_stems
 from recueil.sources.sheet import Sheet
 
 __all__ = ["FACETS", "Facet", "FacetValue", "Hit", "Results", "SearchIndex", "index_for"]
@@ -56,7 +47,7 @@ MAX_PER_PAGE = 100
 #: bm25 weights of the full-text columns: title, keywords, chapô or abstract, territory, body
 WEIGHTS = (10.0, 6.0, 3.0, 2.0, 1.0)
 #: bump when what is indexed changes: an index of another version is rebuilt from scratch
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: how long a writer waits for another one, in milliseconds
 BUSY_MS = 30_000
 
@@ -76,7 +67,11 @@ CREATE TABLE texts (
     keywords TEXT NOT NULL,
     summary TEXT NOT NULL,
     territory TEXT NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    summary_marks BLOB NOT NULL,
+    body_marks BLOB NOT NULL,
+    territory_marks BLOB NOT NULL,
+    keywords_marks BLOB NOT NULL
 );
 CREATE INDEX docs_order ON docs (date DESC, sort_title, slug);
 CREATE TABLE facets (
@@ -212,14 +207,16 @@ class SearchIndex:
                 " title = ?, sort_title = ? WHERE id = ?",
                 (*fields, doc),
             )
+        made = {name: indexed(text) for name, text in zip(_COLUMNS, d.columns(), strict=True)}
         self._db.execute(
-            "INSERT INTO texts (id, keywords, summary, territory, body) VALUES (?, ?, ?, ?, ?)",
-            (doc, d.keywords, d.summary, d.territory, d.body),
+            f"INSERT INTO texts (id, {', '.join(_TEXTS)}, {', '.join(_MARKS)})"
+            f" VALUES (?{', ?' * 2 * len(_TEXTS)})",
+            (doc, *(getattr(d, name) for name in _TEXTS), *(made[n][1] for n in _TEXTS)),
         )
         self._db.execute(
             "INSERT INTO fts (rowid, title, keywords, summary, territory, body)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (doc, *(stems(text) for text in d.columns())),
+            (doc, *(made[name][0] for name in _COLUMNS)),
         )
         self._db.executemany(
             "INSERT INTO facets (name, value, doc) VALUES (?, ?, ?)",
@@ -283,41 +280,36 @@ class SearchIndex:
 
     def _snippets(self, docs: list[int], wanted: frozenset[str]) -> dict[int, Markup]:
         """The snippets of a page's hits. The texts' stems say which text of each hit shows
-        the words best; the texts are read for all the hits at once (a query per hit and per
-        text was a tenth of a new search)."""
-        marks = ", ".join("?" * len(docs))
-        if not wanted:  # browsing: the start of the chapô, or of the body
-            rows = self._db.execute(
-                f"SELECT id, coalesce(nullif(summary, ''), substr(body, 1, 2000)) FROM texts"
-                f" WHERE id IN ({marks})",
-                docs,
-            )
-            openings = {doc: _text(value) for doc, value in rows}
-            return {doc: opening(openings.get(doc, "")) for doc in docs}
-        columns = ", ".join(_TEXTS)
-        blank = ("",) * len(_TEXTS)
-        stemmed = {
-            row[0]: tuple(_text(v) for v in row[1:])
-            for row in self._db.execute(
-                f"SELECT rowid, {columns} FROM fts WHERE rowid IN ({marks})", docs
-            )
-        }
-        originals = {
-            row[0]: tuple(_text(v) for v in row[1:])
-            for row in self._db.execute(
-                f"SELECT id, {columns} FROM texts WHERE id IN ({marks})", docs
-            )
-        }
+        the words best and from which word; that text and its word marks are then read for
+        all the hits at once (a query per hit and per text was a tenth of a new search)."""
+        windows = dict.fromkeys(docs)
+        if wanted:
+            marks = ", ".join("?" * len(docs))
+            for doc, *stemmed in self._db.execute(
+                f"SELECT rowid, {', '.join(_TEXTS)} FROM fts WHERE rowid IN ({marks})", docs
+            ):
+                windows[doc] = best_window([_text(v) for v in stemmed], wanted)
         made: dict[int, Markup] = {}
-        for doc in docs:
-            stems_of, texts = stemmed.get(doc, blank), originals.get(doc, blank)
-            chosen = best_window(stems_of, wanted)
-            if chosen is None:  # the words are in the title only: the start of the first text
-                made[doc] = opening(next((t for t in texts if t.strip()), ""))
-            else:
-                column, start = chosen
-                made[doc] = window_snippet(texts[column], stems_of[column], wanted, start)
-        return made
+        # without a window (browsing, or the words in the title only): the start of the first text
+        plain = [doc for doc, window in windows.items() if window is None]
+        for doc, text in self._read(_OPENING, plain):
+            made[doc] = opening(_text(text))
+        for column, name in enumerate(_TEXTS):
+            chosen = [doc for doc, w in windows.items() if w is not None and w.column == column]
+            for doc, text, marks in self._read(f"{name}, {name}_marks", chosen):
+                window = windows[doc]
+                assert window is not None
+                made[doc] = window_snippet(_text(text), bytes(marks or b""), window, wanted)
+        return {doc: made.get(doc, Markup("")) for doc in docs}
+
+    def _read(self, columns: str, docs: list[int]) -> Iterator[tuple[Any, ...]]:
+        """The ``columns`` of the texts of ``docs``, after each one's id (no query when none)."""
+        if not docs:
+            return iter(())
+        marks = ", ".join("?" * len(docs))
+        return iter(
+            self._db.execute(f"SELECT id, {columns} FROM texts WHERE id IN ({marks})", docs)
+        )
 
     def _hits(self, shown: list[tuple[Row, float]], terms: tuple[str, ...]) -> tuple[Hit, ...]:
         """The result cards of one page, with their snippets (remembered: search_text.py)."""
@@ -359,6 +351,13 @@ def index_for(path: Path) -> SearchIndex:
 
 
 _TEXTS = ("summary", "body", "territory", "keywords")  # where a snippet may come from
+_MARKS = tuple(f"{name}_marks" for name in _TEXTS)
+_COLUMNS = ("title", "keywords", "summary", "territory", "body")  # of the full-text table
+#: where a hit without a window begins: the first text that is not empty
+_OPENING = (
+    "coalesce(nullif(summary, ''), nullif(substr(body, 1, 2000), ''), nullif(territory, ''),"
+    " keywords)"
+)
 
 
 def _text(value: object) -> str:

@@ -36,7 +36,7 @@ from recueil.serve.files import FileHashes
 from recueil.serve.memo import Memo
 from recueil.serve.renders import RenderService
 from recueil.serve.search import index_for
-from recueil.serve.search_text import SNIPPETS
+from recueil.serve.search_snippets import SNIPPETS
 from recueil.sources.project import CACHE_DIR, defaults_dir
 from recueil.sources.sheet import Sheet
 
