@@ -565,3 +565,18 @@ def test_a_snippet_whose_stored_marks_do_not_fit_its_text_is_still_right() -> No
     assert right.startswith("… mot197 mot198 mot199 les <mark>parents</mark> viennent fin")
     for wrong in (indexed(other)[1], b"", b"\xff\xff\xff\x7f" * 30, marks[:-3]):
         assert window_snippet(text, wrong, window, wanted) == right
+
+
+def test_bit_positions_of_sparse_and_dense_sets() -> None:
+    """A search's page is cut from the positions of the sheets kept (search_facets.positions):
+    read from the binary digits, sparse sets by search and dense ones digit by digit."""
+    import random
+
+    from recueil.serve.search_facets import positions
+
+    rng = random.Random(8)
+    for count in (0, 1, 2, 40, 124, 126, 500, 1000):
+        for _ in range(20):
+            chosen = set(rng.sample(range(1000), count))
+            mask = sum(1 << bit for bit in chosen)
+            assert positions(mask) == sorted(chosen)
