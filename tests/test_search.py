@@ -580,3 +580,21 @@ def test_bit_positions_of_sparse_and_dense_sets() -> None:
             chosen = set(rng.sample(range(1000), count))
             mask = sum(1 << bit for bit in chosen)
             assert positions(mask) == sorted(chosen)
+
+
+def test_snippets_are_the_same_made_from_the_index_or_from_what_is_kept(
+    index: SearchIndex,
+) -> None:
+    """What snippets read of a sheet is kept by sheet (its texts' stems, the text shown and its
+    word marks): the snippets made from it are those made by reading the index."""
+    from recueil.serve.search_snippets import SHOWN, SNIPPETS, STEMS
+
+    queries = ["parents", "école numérique", "quartier", "Denain éducation", "santé"]
+    for memo in (SNIPPETS, STEMS, SHOWN):
+        memo.clear()
+    read = [[h.snippet for h in index.search(q, per_page=40).hits] for q in queries]
+    assert len(STEMS) and len(SHOWN)
+    SNIPPETS.clear()  # made again from what is kept
+    kept = [[h.snippet for h in index.search(q, per_page=40).hits] for q in queries]
+    assert kept == read
+    assert sum("<mark>" in s for hits in read for s in hits) > 40

@@ -465,7 +465,7 @@ def test_a_server_without_requests_rests_and_answers_the_same_after(tmp_path: Pa
     are the same, made again from the files."""
     import time
 
-    from recueil.serve.search_snippets import SNIPPETS
+    from recueil.serve.search_snippets import SHOWN, SNIPPETS, STEMS
 
     root = copy_project(tmp_path / "p", SOURCES[:3])
     with TestClient(create_app(ServerOptions(root, jobs=1, idle_seconds=1))) as client:
@@ -474,11 +474,13 @@ def test_a_server_without_requests_rests_and_answers_the_same_after(tmp_path: Pa
         found = client.get("/recherche?q=parents").text
         css = client.get("/site/site.css")
         assert site.files._known and site._articles[1] and SNIPPETS._known
+        assert STEMS._known and SHOWN._known
         deadline = time.monotonic() + 15
         while not site.resting and time.monotonic() < deadline:
             time.sleep(0.2)
         assert site.resting, "the server did not rest after 1 s without requests"
         assert not site.files._known and not site._articles[1] and not SNIPPETS._known
+        assert not STEMS._known and not SHOWN._known
         assert client.get("/fiches/HDF-2022-001").text == page
         assert client.get("/recherche?q=parents").text == found
         again = client.get("/site/site.css", headers={"if-none-match": css.headers["etag"]})

@@ -63,6 +63,11 @@ class ServerOptions:
     idle_seconds: float = 60.0
 
 
+#: the security headers as sent, and their names (an answer's own values of them are replaced)
+_SECURITY = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+_OURS = frozenset(k for k, _ in _SECURITY)
+
+
 class Guard:
     """ASGI middleware: security headers on every answer, oversized query strings refused."""
 
@@ -80,10 +85,8 @@ class Guard:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in
-                           {name.encode() for name in SECURITY_HEADERS}]  # fmt: skip
-                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-                message["headers"] = headers
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
+                message["headers"] = headers + _SECURITY
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

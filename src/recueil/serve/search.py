@@ -32,7 +32,16 @@ from markupsafe import Markup
 
 from recueil.serve.search_facets import Row, table_for
 from recueil.serve.search_results import Facet, FacetValue, Hit, Results
-from recueil.serve.search_snippets import SNIPPETS, best_window, indexed, opening, window_snippet
+from recueil.serve.search_snippets import (
+    SHOWN,
+    SNIPPETS,
+    STEMS,
+    Window,
+    best_window,
+    indexed,
+    opening,
+    window_snippet,
+)
 from recueil.serve.search_text import Document, cut, document, fold, query_stems
 from recueil.sources.sheet import Sheet
 
@@ -278,44 +287,56 @@ class SearchIndex:
         facets = tuple(_facet(name, counts[name], chosen.get(name, ())) for name in FACETS)
         return Results(hits=hits, total=total, facets=facets, page=page, pages=pages, query=text)
 
-    def _snippets(self, docs: list[int], wanted: frozenset[str]) -> dict[int, Markup]:
+    def _snippets(self, rows: list[Row], wanted: frozenset[str]) -> dict[int, Markup]:
         """The snippets of a page's hits. The texts' stems say which text of each hit shows
         the words best and from which word; that text and its word marks are then read for
-        all the hits at once (a query per hit and per text was a tenth of a new search)."""
-        windows = dict.fromkeys(docs)
-        if wanted:
-            marks = ", ".join("?" * len(docs))
-            for doc, *stemmed in self._db.execute(
-                f"SELECT rowid, {', '.join(_TEXTS)} FROM fts WHERE rowid IN ({marks})", docs
-            ):
-                windows[doc] = best_window([_text(v) for v in stemmed], wanted)
+        all the hits at once (a query per hit and per text was a tenth of a new search).
+        Both are remembered by sheet (STEMS, SHOWN): a sheet is a hit of many searches."""
+        windows: dict[int, Window | None] = {row.doc: None for row in rows}
+        sheet = {row.doc: (row.slug, row.source_hash) for row in rows}
         made: dict[int, Markup] = {}
+        if wanted:
+            stems_of = {doc: STEMS.get(sheet[doc]) for doc in windows}
+            missing = [doc for doc, found in stems_of.items() if found is None]
+            for doc, *stemmed in self._read(", ".join(_TEXTS), missing, "fts", "rowid"):
+                stems_of[doc] = STEMS.put(sheet[doc], tuple(_text(v) for v in stemmed))
+            for doc, found in stems_of.items():
+                windows[doc] = best_window(found or ("",) * len(_TEXTS), wanted)
         # without a window (browsing, or the words in the title only): the start of the first text
         plain = [doc for doc, window in windows.items() if window is None]
         for doc, text in self._read(_OPENING, plain):
             made[doc] = opening(_text(text))
         for column, name in enumerate(_TEXTS):
-            chosen = [doc for doc, w in windows.items() if w is not None and w.column == column]
-            for doc, text, marks in self._read(f"{name}, {name}_marks", chosen):
+            chosen = {
+                doc: (*sheet[doc], column)
+                for doc, w in windows.items()
+                if w is not None and w.column == column
+            }
+            texts = {doc: SHOWN.get(key) for doc, key in chosen.items()}
+            missing = [doc for doc, found in texts.items() if found is None]
+            for doc, text, marks in self._read(f"{name}, {name}_marks", missing):
+                texts[doc] = SHOWN.put(chosen[doc], (_text(text), bytes(marks or b"")))
+            for doc, text_marks in texts.items():
                 window = windows[doc]
-                assert window is not None
-                made[doc] = window_snippet(_text(text), bytes(marks or b""), window, wanted)
-        return {doc: made.get(doc, Markup("")) for doc in docs}
+                assert window is not None and text_marks is not None
+                made[doc] = window_snippet(*text_marks, window, wanted)
+        return {doc: made.get(doc, Markup("")) for doc in windows}
 
-    def _read(self, columns: str, docs: list[int]) -> Iterator[tuple[Any, ...]]:
-        """The ``columns`` of the texts of ``docs``, after each one's id (no query when none)."""
+    def _read(
+        self, columns: str, docs: list[int], table: str = "texts", key: str = "id"
+    ) -> Iterator[tuple[Any, ...]]:
+        """The ``columns`` of ``docs`` in ``table``, after each one's id (no query when none)."""
         if not docs:
             return iter(())
         marks = ", ".join("?" * len(docs))
-        return iter(
-            self._db.execute(f"SELECT id, {columns} FROM texts WHERE id IN ({marks})", docs)
-        )
+        query = f"SELECT {key}, {columns} FROM {table} WHERE {key} IN ({marks})"
+        return iter(self._db.execute(query, docs))
 
     def _hits(self, shown: list[tuple[Row, float]], terms: tuple[str, ...]) -> tuple[Hit, ...]:
         """The result cards of one page, with their snippets (remembered: search_text.py)."""
         wanted = frozenset(terms)
         known = {row.doc: SNIPPETS.get((row.slug, row.source_hash, wanted)) for row, _ in shown}
-        missing = [doc for doc, snippet in known.items() if snippet is None]
+        missing = [row for row, _ in shown if known[row.doc] is None]
         made = self._snippets(missing, wanted) if missing else {}
         hits: list[Hit] = []
         for row, rank in shown:

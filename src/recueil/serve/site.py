@@ -30,13 +30,12 @@ from starlette.responses import HTMLResponse
 
 from recueil.markup.fragment import GOTO, VIRTUAL_ROOT
 from recueil.render.template import make_environment, typography_options
-from recueil.serve import search_facets
+from recueil.serve import search_facets, search_snippets
 from recueil.serve.catalogue import SEARCH_FILE, Catalogue, Snapshot, sheet_facts
 from recueil.serve.files import FileHashes
 from recueil.serve.memo import Memo
 from recueil.serve.renders import RenderService
 from recueil.serve.search import index_for
-from recueil.serve.search_snippets import SNIPPETS
 from recueil.sources.project import CACHE_DIR, defaults_dir
 from recueil.sources.sheet import Sheet
 
@@ -92,7 +91,7 @@ class Site:
         self.files.clear()
         with self._lock:
             self._articles = ("", OrderedDict())
-        SNIPPETS.clear()
+        search_snippets.forget()
         self.search_pages.clear()
         search_facets.forget()
 
