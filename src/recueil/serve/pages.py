@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
@@ -21,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from recueil.serve.catalogue import SEARCH_FILE
 from recueil.serve.linked_data import sheet_json_ld
 from recueil.serve.search import FACETS, index_for
-from recueil.serve.site import _url, site_of
+from recueil.serve.site import _url, query_pair, site_of
 from recueil.sources.project import CACHE_DIR
 
 logger = logging.getLogger("recueil.serve")
@@ -92,7 +90,7 @@ async def search(request: Request) -> Response:
         """The URL with this facet value added, or removed when it is on (page 1 again).
         Adding is the current URL and one more pair (a page shows some 90 of these links)."""
         if (name, value) not in state:
-            return f"{current}{joiner}{_pair(name, value)}"
+            return f"{current}{joiner}{query_pair(name, value)}"
         pairs = [(n, v) for n, v in state if (n, v) != (name, value)]
         return _url("/recherche", [("q", query), *pairs])
 
@@ -260,13 +258,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
     """A bug: logged for the editor, a plain page for the visitor (no traceback, no path)."""
     logger.error("error while answering %s", request.url.path, exc_info=exc)
     return Response("Erreur du serveur.", status_code=500, media_type="text/plain; charset=utf-8")
-
-
-@lru_cache(maxsize=4096)
-def _pair(name: str, value: str) -> str:
-    """``name=value`` in a query string: the same facet values are linked on every search
-    page (some 90 links), and encoding them was a tenth of a new search's page."""
-    return urlencode([(name, value)])
 
 
 def _selection_url(slugs: list[str], title: str) -> str:
