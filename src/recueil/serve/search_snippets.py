@@ -59,6 +59,8 @@ def best_window(
     when none has any."""
     best: tuple[int, int, int, int, list[Found]] | None = None
     for column, stems_of in enumerate(stemmed if wanted else ()):
+        if not any(term in stems_of for term in wanted):  # most texts have none of them
+            continue
         positions = _positions(stems_of, wanted)
         if not positions:
             continue
@@ -74,7 +76,7 @@ def best_window(
 
 def opening(text: str, size: int = SNIPPET_WORDS) -> Markup:
     """The first ``size`` words of ``text``, escaped (a hit whose texts show no word wanted)."""
-    return _render(text, list(islice(words(text), size + 1)), [], False, size)
+    return _render(text, list(islice(words(text), size + 1)), (), False, size)
 
 
 def window_snippet(
@@ -92,8 +94,7 @@ def window_snippet(
         start = _window(_positions(" ".join(terms), wanted), size)[0]
         spans = every[start : start + size + 1]
         marked = {i: t for i, t in enumerate(terms[start : start + size]) if t in wanted}
-    found = [i in marked for i in range(min(size, len(spans)))]
-    return _render(text, spans, found, start > 0, size)
+    return _render(text, spans, sorted(marked), start > 0, size)
 
 
 def _words_from(text: str, marks: bytes, start: int, count: int) -> list[re.Match[str]]:
@@ -130,8 +131,9 @@ def _positions(indexed: str, wanted: frozenset[str]) -> list[Found]:
         at = padded.find(needle)
         while at >= 0:
             hits.append((at, term))
-            at = padded.find(needle, at + len(term) + 1)
-    hits.sort()
+            at = padded.find(needle, at + len(needle) - 1)
+    if len(wanted) > 1:
+        hits.sort()
     found: list[Found] = []
     number, counted = 0, 0
     for at, term in hits:  # a word's number is the count of spaces before it
@@ -171,11 +173,12 @@ def _window(positions: Sequence[Found], size: int) -> tuple[int, int, int]:
 
 
 def _render(
-    text: str, spans: Sequence[re.Match[str]], found: Sequence[bool], cut: bool, size: int
+    text: str, spans: Sequence[re.Match[str]], marked: Sequence[int], cut: bool, size: int
 ) -> Markup:
     """The first ``size`` words of ``spans`` (the words of ``text`` from the window's start,
-    and the next one when there is one), escaped, those ``found`` in <mark>; "… " ahead when
-    the window does not start the text (``cut``), " …" behind when it does not end it."""
+    and the next one when there is one), escaped, words number ``marked`` (in order) in
+    <mark>; "… " ahead when the window does not start the text (``cut``), " …" behind when it
+    does not end it."""
     if not spans:
         return Markup("")
     end = min(len(spans), size)
@@ -183,13 +186,13 @@ def _render(
     stop = len(text) if end == len(spans) else spans[end - 1].end()
     pieces: list[str] = ["… "] if begin > 0 else []
     cursor = begin
-    for index in range(end):
-        if index < len(found) and found[index]:
+    for index in marked:
+        if index < end:
             match = spans[index]
-            pieces.append(str(escape(text[cursor : match.start()])))
+            pieces.append(escape(text[cursor : match.start()]))
             pieces.append(f"<mark>{escape(match[0])}</mark>")
             cursor = match.end()
-    pieces.append(str(escape(text[cursor:stop])))
+    pieces.append(escape(text[cursor:stop]))
     if stop < len(text):
         pieces.append(" …")
     return Markup("".join(pieces))
