@@ -26,22 +26,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
-from markupsafe import Markup
-
-from recueil.serve.search_facets import Row, table_for
+from recueil.serve.search_facets import table_for
+from recueil.serve.search_hits import COLUMNS, MARKS, TEXTS, PageReader
 from recueil.serve.search_results import Facet, FacetValue, Hit, Results
-from recueil.serve.search_snippets import (
-    SHOWN,
-    SNIPPETS,
-    STEMS,
-    Window,
-    best_window,
-    indexed,
-    opening,
-    window_snippet,
-)
+from recueil.serve.search_snippets import indexed
 from recueil.serve.search_text import Document, cut, document, fold, query_stems
 from recueil.sources.sheet import Sheet
 
@@ -216,16 +205,16 @@ class SearchIndex:
                 " title = ?, sort_title = ? WHERE id = ?",
                 (*fields, doc),
             )
-        made = {name: indexed(text) for name, text in zip(_COLUMNS, d.columns(), strict=True)}
+        made = {name: indexed(text) for name, text in zip(COLUMNS, d.columns(), strict=True)}
         self._db.execute(
-            f"INSERT INTO texts (id, {', '.join(_TEXTS)}, {', '.join(_MARKS)})"
-            f" VALUES (?{', ?' * 2 * len(_TEXTS)})",
-            (doc, *(getattr(d, name) for name in _TEXTS), *(made[n][1] for n in _TEXTS)),
+            f"INSERT INTO texts (id, {', '.join(TEXTS)}, {', '.join(MARKS)})"
+            f" VALUES (?{', ?' * 2 * len(TEXTS)})",
+            (doc, *(getattr(d, name) for name in TEXTS), *(made[n][1] for n in TEXTS)),
         )
         self._db.execute(
             "INSERT INTO fts (rowid, title, keywords, summary, territory, body)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (doc, *(made[name][0] for name in _COLUMNS)),
+            (doc, *(made[name][0] for name in COLUMNS)),
         )
         self._db.executemany(
             "INSERT INTO facets (name, value, doc) VALUES (?, ?, ?)",
@@ -283,69 +272,9 @@ class SearchIndex:
             page = max(1, min(int(page), pages))
             start = (page - 1) * per_page
             shown = table.ordered(kept, ranks)[start : start + per_page]
-            hits = self._hits(shown, terms)
+            hits = PageReader(self._db).hits(shown, terms)
         facets = tuple(_facet(name, counts[name], chosen.get(name, ())) for name in FACETS)
         return Results(hits=hits, total=total, facets=facets, page=page, pages=pages, query=text)
-
-    def _snippets(self, rows: list[Row], wanted: frozenset[str]) -> dict[int, Markup]:
-        """The snippets of a page's hits. The texts' stems say which text of each hit shows
-        the words best and from which word; that text and its word marks are then read for
-        all the hits at once (a query per hit and per text was a tenth of a new search).
-        Both are remembered by sheet (STEMS, SHOWN): a sheet is a hit of many searches."""
-        windows: dict[int, Window | None] = {row.doc: None for row in rows}
-        sheet = {row.doc: (row.slug, row.source_hash) for row in rows}
-        made: dict[int, Markup] = {}
-        if wanted:
-            stems_of = {doc: STEMS.get(sheet[doc]) for doc in windows}
-            missing = [doc for doc, found in stems_of.items() if found is None]
-            for doc, *stemmed in self._read(", ".join(_TEXTS), missing, "fts", "rowid"):
-                stems_of[doc] = STEMS.put(sheet[doc], tuple(_text(v) for v in stemmed))
-            for doc, found in stems_of.items():
-                windows[doc] = best_window(found or ("",) * len(_TEXTS), wanted)
-        # without a window (browsing, or the words in the title only): the start of the first text
-        plain = [doc for doc, window in windows.items() if window is None]
-        for doc, text in self._read(_OPENING, plain):
-            made[doc] = opening(_text(text))
-        for column, name in enumerate(_TEXTS):
-            chosen = {
-                doc: (*sheet[doc], column)
-                for doc, w in windows.items()
-                if w is not None and w.column == column
-            }
-            texts = {doc: SHOWN.get(key) for doc, key in chosen.items()}
-            missing = [doc for doc, found in texts.items() if found is None]
-            for doc, text, marks in self._read(f"{name}, {name}_marks", missing):
-                texts[doc] = SHOWN.put(chosen[doc], (_text(text), bytes(marks or b"")))
-            for doc, text_marks in texts.items():
-                window = windows[doc]
-                assert window is not None and text_marks is not None
-                made[doc] = window_snippet(*text_marks, window, wanted)
-        return {doc: made.get(doc, Markup("")) for doc in windows}
-
-    def _read(
-        self, columns: str, docs: list[int], table: str = "texts", key: str = "id"
-    ) -> Iterator[tuple[Any, ...]]:
-        """The ``columns`` of ``docs`` in ``table``, after each one's id (no query when none)."""
-        if not docs:
-            return iter(())
-        marks = ", ".join("?" * len(docs))
-        query = f"SELECT {key}, {columns} FROM {table} WHERE {key} IN ({marks})"
-        return iter(self._db.execute(query, docs))
-
-    def _hits(self, shown: list[tuple[Row, float]], terms: tuple[str, ...]) -> tuple[Hit, ...]:
-        """The result cards of one page, with their snippets (remembered: search_text.py)."""
-        wanted = frozenset(terms)
-        known = {row.doc: SNIPPETS.get((row.slug, row.source_hash, wanted)) for row, _ in shown}
-        missing = [row for row, _ in shown if known[row.doc] is None]
-        made = self._snippets(missing, wanted) if missing else {}
-        hits: list[Hit] = []
-        for row, rank in shown:
-            found = known[row.doc]
-            if found is None:
-                found = SNIPPETS.put((row.slug, row.source_hash, wanted), made[row.doc])
-            hits.append(Hit(row.slug, row.title, row.kind, row.theme, row.date, found,
-                            -float(rank) or 0.0))  # fmt: skip
-        return tuple(hits)
 
 
 _OPEN = threading.local()
@@ -369,21 +298,6 @@ def index_for(path: Path) -> SearchIndex:
         inode = path.stat().st_ino
     held[path] = (inode, index)
     return index
-
-
-_TEXTS = ("summary", "body", "territory", "keywords")  # where a snippet may come from
-_MARKS = tuple(f"{name}_marks" for name in _TEXTS)
-_COLUMNS = ("title", "keywords", "summary", "territory", "body")  # of the full-text table
-#: where a hit without a window begins: the first text that is not empty
-_OPENING = (
-    "coalesce(nullif(summary, ''), nullif(substr(body, 1, 2000), ''), nullif(territory, ''),"
-    " keywords)"
-)
-
-
-def _text(value: object) -> str:
-    """A text column's value (NULL: no text)."""
-    return "" if value is None else str(value)
 
 
 def _filters(filters: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
