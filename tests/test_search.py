@@ -598,3 +598,27 @@ def test_snippets_are_the_same_made_from_the_index_or_from_what_is_kept(
     kept = [[h.snippet for h in index.search(q, per_page=40).hits] for q in queries]
     assert kept == read
     assert sum("<mark>" in s for hits in read for s in hits) > 40
+
+
+def test_a_replaced_index_file_is_opened_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each thread keeps its index open (index_for); a file replaced under it (rebuilt by
+    another process after damage) is opened again once the next look at the file is due, and
+    not looked at more than once a second before."""
+    from recueil.serve import search
+
+    path = tmp_path / "s.sqlite"
+    with SearchIndex(path) as first:
+        first.update([make_sheet("A-1", "Premier", "Les parents viennent.")])
+    held = search.index_for(path)
+    assert [h.slug for h in held.search("parents").hits] == ["A-1"]
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    with SearchIndex(path) as second:
+        second.update([make_sheet("B-2", "Second", "Les parents reviennent.")])
+    assert search.index_for(path) is held  # looked at less than a second ago
+    monkeypatch.setattr(search, "REPLACED_SECONDS", 0.0)
+    fresh = search.index_for(path)
+    assert fresh is not held
+    assert [h.slug for h in fresh.search("parents").hits] == ["B-2"]

@@ -85,4 +85,5 @@ def serve(
         proxy_headers=public,
         server_header=False,
         log_level="warning",
+        access_log=False,  # one line per request costs even when the level hides it
     )

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -73,6 +74,11 @@ class Snapshot:
     _rendered: dict[str, Payload] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @cached_property
+    def search_file(self) -> Path:
+        """The search index's file (in the build folder's cache)."""
+        return self.project.build_dir / CACHE_DIR / SEARCH_FILE
 
     def key(self, sheet: Sheet) -> str:
         """The render cache's key of one of this snapshot's sheets, computed once: the files

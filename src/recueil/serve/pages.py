@@ -16,11 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from recueil.serve.catalogue import SEARCH_FILE
 from recueil.serve.linked_data import sheet_json_ld
 from recueil.serve.search import FACETS, index_for
 from recueil.serve.site import _url, query_pair, site_of
-from recueil.sources.project import CACHE_DIR
 
 logger = logging.getLogger("recueil.serve")
 FACET_LABELS = {
@@ -69,7 +67,7 @@ async def search(request: Request) -> Response:
         page = max(1, min(int(params.get("page", "1")), 10_000))
     except ValueError:
         raise HTTPException(400, "Numéro de page invalide.") from None
-    index = index_for(snapshot.project.build_dir / CACHE_DIR / SEARCH_FILE)
+    index = index_for(snapshot.search_file)
     # the same search asked again (a shared link, a popular word, the facet pages people
     # browse) is the same page while neither the project nor the index changed
     key = (snapshot.stamp, index.generation(), str(request.url.query),

@@ -46,6 +46,8 @@ MAX_PER_PAGE = 100
 WEIGHTS = (10.0, 6.0, 3.0, 2.0, 1.0)
 #: bump when what is indexed changes: an index of another version is rebuilt from scratch
 SCHEMA_VERSION = 5
+#: how often a thread looks whether the index file was replaced, in seconds
+REPLACED_SECONDS = 1.0
 #: how long a writer waits for another one, in milliseconds
 BUSY_MS = 30_000
 
@@ -282,21 +284,26 @@ _OPEN = threading.local()
 
 def index_for(path: Path) -> SearchIndex:
     """This thread's open index of the file ``path`` (opening one per search was a sixth of
-    its time); opened again when the file was replaced (rebuilt after damage)."""
-    held: dict[Path, tuple[int, SearchIndex]] = _OPEN.__dict__.setdefault("indexes", {})
+    its time); opened again when the file was replaced (rebuilt after damage), which is looked
+    at once a second at most (a stat per search was a twentieth of a page asked again)."""
+    held: dict[Path, tuple[int, float, SearchIndex]] = _OPEN.__dict__.setdefault("indexes", {})
     known = held.get(path)
+    now = time.monotonic()
+    if known is not None and now - known[1] < REPLACED_SECONDS:
+        return known[2]
     try:
         inode = path.stat().st_ino
     except OSError:
         inode = -1
     if known is not None and known[0] == inode:
-        return known[1]
+        held[path] = (inode, now, known[2])
+        return known[2]
     if known is not None:
-        known[1].close()
+        known[2].close()
     index = SearchIndex(path)
     with contextlib.suppress(OSError):
         inode = path.stat().st_ino
-    held[path] = (inode, index)
+    held[path] = (inode, now, index)
     return index
 
 

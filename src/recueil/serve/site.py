@@ -32,12 +32,12 @@ from starlette.responses import HTMLResponse
 from recueil.markup.fragment import GOTO, VIRTUAL_ROOT
 from recueil.render.template import make_environment, typography_options
 from recueil.serve import search_facets, search_snippets
-from recueil.serve.catalogue import SEARCH_FILE, Catalogue, Snapshot, sheet_facts
+from recueil.serve.catalogue import Catalogue, Snapshot, sheet_facts
 from recueil.serve.files import FileHashes
 from recueil.serve.memo import Memo
 from recueil.serve.renders import RenderService
 from recueil.serve.search import index_for
-from recueil.sources.project import CACHE_DIR, defaults_dir
+from recueil.sources.project import defaults_dir
 from recueil.sources.sheet import Sheet
 
 #: the web templates and their stylesheet
@@ -153,7 +153,7 @@ class Site:
         # search, which twenty visitors' searches queued behind on the event loop; so are the
         # links of every facet value and the numbers and values the facets print: the first
         # searches after a start took twice as long as the next ones
-        index = snapshot.project.build_dir / CACHE_DIR / SEARCH_FILE
+        index = snapshot.search_file
         values: list[tuple[str, str]] = []
         with contextlib.suppress(Exception):  # a damaged index is rebuilt by the next search
             facets = index_for(index).search("", per_page=1).facets
