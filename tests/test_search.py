@@ -622,3 +622,31 @@ def test_a_replaced_index_file_is_opened_again(
     fresh = search.index_for(path)
     assert fresh is not held
     assert [h.slug for h in fresh.search("parents").hits] == ["B-2"]
+
+
+def test_sheets_ranked_alone_rank_as_when_all_are_ranked(
+    index: SearchIndex, sample: list[Sheet], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the facets keep a few of the sheets having the words, only those are given their
+    bm25 rank (search.py, ``+rowid IN``): the same ranks, and the same order, as when every
+    sheet having the words is ranked at once."""
+    from recueil.serve import search, search_facets
+
+    regions = sorted({_region(s) for s in sample if _region(s)})
+    asked = [
+        (q, {"region": [r]}) for q in ("parents", "école", "éducatif", "quartier") for r in regions
+    ]
+
+    def answers() -> list[list[tuple[str, float]]]:
+        search_facets.forget()  # no match or rank remembered
+        found = [index.search(q, f, per_page=100).hits for q, f in asked]
+        return [[(h.slug, h.score) for h in hits] for hits in found]
+
+    alone = answers()
+    table = search_facets._TABLES[index.path]
+    assert any(not m.complete and m.ranks for m in table._matches.values()), "none ranked alone"
+    monkeypatch.setattr(search, "FEW_RANKED", 10**9)  # every sheet having the words, at once
+    together = answers()
+    assert all(m.complete for m in search_facets._TABLES[index.path]._matches.values())
+    assert alone == together
+    assert sum(len(hits) for hits in alone) > 40

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from recueil.serve.search_facets import table_for
+from recueil.serve.search_facets import FacetTable, Match, table_for
 from recueil.serve.search_hits import COLUMNS, MARKS, TEXTS, PageReader
 from recueil.serve.search_results import Facet, FacetValue, Hit, Results
 from recueil.serve.search_snippets import indexed
@@ -42,6 +42,9 @@ FACETS: tuple[str, ...] = (
 )  # fmt: skip
 #: most hits on one page
 MAX_PER_PAGE = 100
+#: the sheets missing a rank are ranked alone when the sheets having the words are this many
+#: times more numerous, all of those at once otherwise
+FEW_RANKED = 3
 #: bm25 weights of the full-text columns: title, keywords, chapô or abstract, territory, body
 WEIGHTS = (10.0, 6.0, 3.0, 2.0, 1.0)
 #: bump when what is indexed changes: an index of another version is rebuilt from scratch
@@ -251,17 +254,12 @@ class SearchIndex:
         with _transaction(self._db, "BEGIN"):  # one snapshot for the table and the words
             (generation,) = self._db.execute("SELECT generation FROM state").fetchone()
             table = table_for(self.path, self._db, generation)
-            ranks: dict[int, float] | None = None
-            matched = table.everything
-            if terms:
-                weights = ", ".join(str(w) for w in WEIGHTS)
-                matched, ranks = table.matches(
-                    terms,
-                    lambda: self._db.execute(
-                        f"SELECT rowid, bm25(fts, {weights}) FROM fts WHERE fts MATCH ?",
-                        (" ".join(f'"{term}"' for term in terms),),
-                    ),
-                )
+            words = " ".join(f'"{term}"' for term in terms)
+            match = table.matches(
+                terms,
+                lambda: self._db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (words,)),
+            )
+            matched = match.mask if terms else table.everything
             kept = table.narrow(matched, chosen)
             counts = {
                 name: table.counts(name, table.narrow(matched, chosen, but=name))
@@ -273,10 +271,31 @@ class SearchIndex:
             pages = max(1, math.ceil(total / per_page))
             page = max(1, min(int(page), pages))
             start = (page - 1) * per_page
+            ranks = self._ranks(table, match, kept, words) if terms else None
             shown = table.ordered(kept, ranks)[start : start + per_page]
             hits = PageReader(self._db).hits(shown, terms)
         facets = tuple(_facet(name, counts[name], chosen.get(name, ())) for name in FACETS)
         return Results(hits=hits, total=total, facets=facets, page=page, pages=pages, query=text)
+
+    def _ranks(self, table: FacetTable, match: Match, kept: int, words: str) -> Mapping[int, float]:
+        """The bm25 ranks of the sheets ``kept`` (and of the others already known), kept with
+        the match. SQLite computes bm25 only for the rows its WHERE clause keeps: when the facets
+        keep a few of the sheets having the words, only those are ranked (``+rowid``: the rows
+        are filtered while the full-text query runs once, instead of one query per rowid),
+        some 0.4 ms instead of 1.7 for a word of 800 sheets; otherwise all of them at once."""
+        missing = [row.doc for row in table.among(kept) if row.doc not in match.ranks]
+        if match.complete or not missing:
+            return match.ranks
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        ranked = f"SELECT rowid, bm25(fts, {weights}) FROM fts WHERE fts MATCH ?"
+        every = len(missing) * FEW_RANKED > match.mask.bit_count() or len(missing) > 500
+        if every:
+            found = self._db.execute(ranked, (words,))
+        else:
+            marks = ", ".join("?" * len(missing))
+            found = self._db.execute(f"{ranked} AND +rowid IN ({marks})", (words, *missing))
+        table.ranked(match, dict(found), complete=every)
+        return match.ranks
 
 
 _OPEN = threading.local()

@@ -17,13 +17,23 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["FacetTable", "table_for"]
+__all__ = ["FacetTable", "Match", "Row", "table_for"]
 
 #: word sets whose matches a table remembers (each at most a few tens of KB)
 MATCHES_KEPT = 256
+
+
+@dataclass
+class Match:
+    """The sheets having every stem of a search (a bit set over the table's rows) and their
+    bm25 ranks known so far, by document id: every one of them once ``complete``."""
+
+    mask: int
+    ranks: dict[int, float] = field(default_factory=dict)
+    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,29 +65,39 @@ class FacetTable:
                 values = masks.setdefault(name, {})
                 values[value] = values.get(value, 0) | (1 << position)
         self.masks = masks
-        self._matches: OrderedDict[tuple[str, ...], tuple[int, dict[int, float]]] = OrderedDict()
+        self._matches: OrderedDict[tuple[str, ...], Match] = OrderedDict()
         self._lock = threading.Lock()
 
-    def matches(
-        self, terms: tuple[str, ...], find: Callable[[], Iterable[tuple[int, float]]]
-    ) -> tuple[int, dict[int, float]]:
-        """The sheets having all ``terms`` (bit set) and their bm25 ranks: ``find`` asks
-        SQLite the first time, then the answer is remembered for this generation of the index
-        (the MATCHES_KEPT latest word sets: visitors search the same words again and again,
-        with other facets or pages, and the full-text query was a third of a search)."""
+    def matches(self, terms: tuple[str, ...], find: Callable[[], Iterable[tuple[int]]]) -> Match:
+        """The sheets having all ``terms`` (all of them when there are none): ``find`` asks
+        SQLite for their ids the first time, then the match and the ranks learnt since are
+        remembered for this generation of the index (the MATCHES_KEPT latest word sets:
+        visitors search the same words again and again, with other facets or pages, and the
+        full-text query was a third of a search)."""
         terms = tuple(sorted(set(terms)))  # the same sheets and ranks in any order
+        if not terms:
+            return Match(self.everything)
         with self._lock:
             known = self._matches.get(terms)
             if known is not None:
                 self._matches.move_to_end(terms)
                 return known
-        ranks = {doc: rank for doc, rank in find() if doc in self.bit}
-        found = (self.mask_of(ranks), ranks)
+        found = Match(self.mask_of(doc for (doc,) in find()))
         with self._lock:
             self._matches[terms] = found
             while len(self._matches) > MATCHES_KEPT:
                 self._matches.popitem(last=False)
         return found
+
+    def ranked(self, match: Match, ranks: Mapping[int, float], complete: bool) -> None:
+        """Remember the bm25 ``ranks`` of some of ``match``'s sheets (all when ``complete``)."""
+        with self._lock:
+            match.ranks.update(ranks)
+            match.complete = match.complete or complete
+
+    def among(self, kept: int) -> list[Row]:
+        """The rows of the sheets in the bit set ``kept``, in browsing order."""
+        return [self.rows[position] for position in positions(kept)]
 
     @classmethod
     def read(cls, db: sqlite3.Connection, generation: str) -> FacetTable:
@@ -130,7 +150,9 @@ class FacetTable:
         ranks (every sheet kept has one: it matched the words), then newest first, title, slug."""
         if ranks is None:
             return [(self.rows[position], 0.0) for position in positions(kept)]
-        found = [(position, ranks[self.rows[position].doc]) for position in positions(kept)]
+        found = [
+            (position, ranks.get(self.rows[position].doc, 0.0)) for position in positions(kept)
+        ]
         found.sort(key=lambda pair: (pair[1], pair[0]))
         return [(self.rows[position], rank) for position, rank in found]
 
