@@ -563,7 +563,9 @@ def test_a_snippet_whose_stored_marks_do_not_fit_its_text_is_still_right() -> No
     assert window is not None and window.start == 197
     right = window_snippet(text, marks, window, wanted)
     assert right.startswith("… mot197 mot198 mot199 les <mark>parents</mark> viennent fin")
-    for wrong in (indexed(other)[1], b"", b"\xff\xff\xff\x7f" * 30, marks[:-3]):
+    # marks of another text, none, past the text's end, fewer than the text has (the last
+    # mark kept, word 16, is then the one the window is reached from)
+    for wrong in (indexed(other)[1], b"", b"\xff\xff\xff\x7f" * 30, marks[:8]):
         assert window_snippet(text, wrong, window, wanted) == right
 
 
@@ -650,3 +652,35 @@ def test_sheets_ranked_alone_rank_as_when_all_are_ranked(
     assert all(m.complete for m in search_facets._TABLES[index.path]._matches.values())
     assert alone == together
     assert sum(len(hits) for hits in alone) > 40
+
+
+def test_a_hit_without_a_window_shows_the_start_of_its_first_text_whole(tmp_path: Path) -> None:
+    """A hit whose words are in its title only, or any sheet when browsing, shows the start of
+    its first text that is not empty: the text read whole, so a long first paragraph still
+    ends the snippet after whole words and " …"; a sheet with neither chapô nor body shows
+    its territory."""
+    from recueil.serve.search_snippets import SHOWN, STEMS, opening
+
+    body = " ".join(f"Chapitre{n} {'.' * 150} {n}" for n in range(40))
+    with SearchIndex(tmp_path / "s.sqlite") as search:
+        search.update(
+            [
+                make_sheet("T-1", "Sommaire", body),
+                make_sheet("T-2", "Fiche vide", "", territory={"region": "Normandie"}),
+            ]
+        )
+        shown = search.search("sommaire").hits[0].snippet
+        assert shown == opening(body)
+        assert shown.endswith(" …") and "Chapitre14" in shown
+        browsed = {h.slug: h.snippet for h in search.search("").hits}
+        assert browsed["T-1"] == shown
+        assert browsed["T-2"] == "Normandie"
+        # a text longer than what is kept by sheet is read again, and shows the same
+        for memo in (STEMS, SHOWN):
+            memo.clear()
+        long_body = "Les parents viennent. " + "Suite du texte. " * 4000
+        search.update([make_sheet("T-3", "Long", long_body)])
+        first = search.search("parents").hits[0].snippet
+        assert not any(key[0] == "T-3" for key in SHOWN._known)
+        assert search.search("parents").hits[0].snippet == first
+        assert "<mark>parents</mark>" in first

@@ -22,6 +22,7 @@ from recueil.serve.search_snippets import (
     STEMS,
     Window,
     best_window,
+    kept,
     opening,
     window_snippet,
 )
@@ -31,11 +32,9 @@ TEXTS = ("summary", "body", "territory", "keywords")
 MARKS = tuple(f"{name}_marks" for name in TEXTS)
 #: the full-text table's columns, each text's stems
 COLUMNS = ("title", "keywords", "summary", "territory", "body")
-#: where a hit without a window begins: the first text that is not empty
-_OPENING = (
-    "coalesce(nullif(summary, ''), nullif(substr(body, 1, 2000), ''), nullif(territory, ''),"
-    " keywords)"
-)
+#: where a hit without a window begins (browsing, or the words in the title only): the first
+#: text that is not empty, whole (a cut one would end the snippet without its " …")
+_OPENING = "coalesce(nullif(summary, ''), nullif(body, ''), nullif(territory, ''), keywords)"
 
 
 class PageReader:
@@ -84,7 +83,7 @@ class PageReader:
             texts = {doc: SHOWN.get(key) for doc, key in chosen.items()}
             missing = [doc for doc, found in texts.items() if found is None]
             for doc, text, marks in self._read(f"{name}, {name}_marks", missing):
-                texts[doc] = SHOWN.put(chosen[doc], (_text(text), bytes(marks or b"")))
+                texts[doc] = kept(SHOWN, chosen[doc], (_text(text), bytes(marks or b"")))
             for doc, text_marks in texts.items():
                 window = windows[doc]
                 assert window is not None and text_marks is not None
@@ -97,7 +96,7 @@ class PageReader:
         found = {row.doc: STEMS.get((row.slug, row.source_hash)) for row in rows}
         missing = {row.doc: (row.slug, row.source_hash) for row in rows if found[row.doc] is None}
         for doc, *stemmed in self._read(", ".join(TEXTS), list(missing), "fts", "rowid"):
-            found[doc] = STEMS.put(missing[doc], tuple(_text(v) for v in stemmed))
+            found[doc] = kept(STEMS, missing[doc], tuple(_text(v) for v in stemmed))
         return {doc: stemmed or ("",) * len(TEXTS) for doc, stemmed in found.items()}
 
     def _read(

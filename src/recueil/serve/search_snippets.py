@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 import struct
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import TypeVar
 
 from markupsafe import Markup, escape
 
@@ -205,9 +206,21 @@ SNIPPETS: Memo[tuple[str, str, frozenset[str]], Markup] = Memo(20_000)
 #: what snippets read of a sheet, by (slug, source hash): the stems of its texts, and (by
 #: column too) the text shown with its word marks. A sheet is a hit of many searches (the
 #: 3,740 hits of 187 searches at 1,000 sheets were 586 sheets), and reading its texts from the
-#: index was a fifth of a new search; some 15 KB a sheet
+#: index was a fifth of a new search; some 15 KB a sheet. A sheet whose texts are longer than
+#: KEPT_CHARS is read again each time (600 sheets of a few MB would hold gigabytes)
 STEMS: Memo[tuple[str, str], tuple[str, ...]] = Memo(SHEETS_KEPT := 600)
 SHOWN: Memo[tuple[str, str, int], tuple[str, bytes]] = Memo(SHEETS_KEPT)
+KEPT_CHARS = 40_000
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V", tuple[str, ...], tuple[str, bytes])
+
+
+def kept(memo: Memo[K, V], key: K, value: V) -> V:
+    """``value`` (texts, or a text and its marks), kept in ``memo`` unless its texts are long."""
+    if sum(len(part) for part in value) <= KEPT_CHARS:
+        memo.put(key, value)
+    return value
 
 
 def forget() -> None:
