@@ -283,8 +283,10 @@ class SearchIndex:
         keep a few of the sheets having the words, only those are ranked (``+rowid``: the rows
         are filtered while the full-text query runs once, instead of one query per rowid),
         some 0.4 ms instead of 1.7 for a word of 800 sheets; otherwise all of them at once."""
+        if match.complete:  # every sheet having the words ranked: nothing to look for
+            return match.ranks
         missing = [row.doc for row in table.among(kept) if row.doc not in match.ranks]
-        if match.complete or not missing:
+        if not missing:
             return match.ranks
         weights = ", ".join(str(w) for w in WEIGHTS)
         ranked = f"SELECT rowid, bm25(fts, {weights}) FROM fts WHERE fts MATCH ?"
