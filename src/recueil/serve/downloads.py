@@ -23,10 +23,10 @@ from recueil.core.atomic import write_atomic
 from recueil.edition.archive import SUMS
 from recueil.render.print_styles import VARIANT
 from recueil.serve import tasks
-from recueil.serve.catalogue import sheet_facts
+from recueil.serve.catalogue import Snapshot, sheet_facts
 from recueil.serve.files import Payload, etag_of, safe_file, send
 from recueil.serve.renders import Busy, WorkerLost
-from recueil.serve.site import site_of
+from recueil.serve.site import Site, site_of
 from recueil.sources.project import defaults_dir
 
 PDF = "application/pdf"
@@ -75,10 +75,11 @@ async def sheet_thumbnail(request: Request) -> Response:
     if pdf is None:
         raise HTTPException(404, "L’aperçu de cette fiche n’est pas encore prêt.")
     path = site.cache_folder(snapshot, "thumbnails") / f"{pdf.etag.strip(chr(34))}.png"
-    if not path.is_file():
+    payload = _shelved(site, snapshot, path)
+    if payload is None:
         data = await asyncio.to_thread(_thumbnail, pdf.data)
-        await asyncio.to_thread(write_atomic, path, data)
-    return send(request, site.files.payload(path), "image/png", max_age=3600)
+        payload = await asyncio.to_thread(_shelve, site, snapshot, path, data)
+    return send(request, payload, "image/png", max_age=3600)
 
 
 async def selection_pdf(request: Request) -> Response:
@@ -91,7 +92,8 @@ async def selection_pdf(request: Request) -> Response:
     title = (request.query_params.get("titre") or "Ma sélection de fiches").strip()[:120]
     key = await asyncio.to_thread(site.selection_key, snapshot, slugs, title)
     path = site.cache_folder(snapshot, "selections") / f"{key}.pdf"
-    if not path.is_file():
+    payload = _shelved(site, snapshot, path)
+    if payload is None:
         data = await _render(
             site.service.run(
                 ("selection", key),
@@ -102,8 +104,29 @@ async def selection_pdf(request: Request) -> Response:
                 title,
             )
         )
-        await asyncio.to_thread(write_atomic, path, data)
-    return send(request, site.files.payload(path), PDF, filename="selection.pdf", inline=False)
+        payload = await asyncio.to_thread(_shelve, site, snapshot, path, data)
+    return send(request, payload, PDF, filename="selection.pdf", inline=False)
+
+
+def _shelved(site: Site, snapshot: Snapshot, path: Path) -> Payload | None:
+    """A file the server made before (a selection, a page image), marked as used; None when
+    it is not on disk (never made, or deleted to keep the folders under their ceiling: shelf.py)."""
+    try:
+        payload = site.files.payload(path)
+    except FileNotFoundError:
+        return None
+    site.shelf(snapshot).used(path)
+    return payload
+
+
+def _shelve(site: Site, snapshot: Snapshot, path: Path, data: bytes) -> Payload:
+    """Write a file just made, and keep its folders under their ceiling (shelf.py)."""
+    write_atomic(path, data)
+    site.shelf(snapshot).added(path, len(data))
+    try:
+        return site.files.payload(path)
+    except FileNotFoundError:  # another server process cleaned its folder meanwhile
+        return Payload(data, etag_of(data))
 
 
 async def collection_pdf(request: Request) -> Response:

@@ -37,6 +37,7 @@ from recueil.serve.files import FileHashes
 from recueil.serve.memo import Memo
 from recueil.serve.renders import RenderService
 from recueil.serve.search import index_for
+from recueil.serve.shelf import Shelf
 from recueil.sources.project import defaults_dir
 from recueil.sources.sheet import Sheet
 
@@ -52,6 +53,8 @@ _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 ARTICLES_KEPT = 1024
 #: search result pages kept for the current snapshot and index (some 30 KB each)
 SEARCH_PAGES_KEPT = 256
+#: the folders of the build cache where the server keeps what it makes for visitors
+SHELVED = ("selections", "thumbnails")
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Site:
         self._env: tuple[str, jinja2.Environment] | None = None
         self._articles: tuple[str, OrderedDict[str, Markup]] = ("", OrderedDict())
         self._lock = threading.Lock()
+        self._shelf: Shelf | None = None
         #: search result pages, by snapshot, index generation, query string and selection size
         self.search_pages: Memo[tuple[str, str, str, int], bytes] = Memo(SEARCH_PAGES_KEPT)
         self.last_request = time.monotonic()
@@ -252,8 +256,20 @@ class Site:
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
     def cache_folder(self, snapshot: Snapshot, name: str) -> Path:
-        """A folder of the build cache for what the server makes (selections, page images)."""
+        """A folder of the build cache for what the server makes (SHELVED: selections, page
+        images)."""
         return snapshot.project.build_dir / ".cache" / "serve" / name
+
+    def shelf(self, snapshot: Snapshot) -> Shelf:
+        """The folders of what the server makes for visitors, kept under the project's
+        ``serve_cache_mb`` together (shelf.py); made again when either setting changes."""
+        folders = tuple(self.cache_folder(snapshot, name) for name in SHELVED)
+        ceiling = snapshot.project.settings.serve_cache_mb * 1_000_000
+        with self._lock:
+            shelf = self._shelf
+            if shelf is None or shelf.folders != folders or shelf.ceiling != ceiling:
+                shelf = self._shelf = Shelf(folders, ceiling)
+        return shelf
 
 
 @lru_cache(maxsize=4096)

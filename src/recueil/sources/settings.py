@@ -80,6 +80,12 @@ class Settings:
         "Most sheets a visitor's selection may hold in the web catalogue (recueil serve); a "
         "longer selection is refused.",
     )
+    serve_cache_mb: int = _limit(
+        500,
+        "Most disk space, in MB, the web catalogue (recueil serve) keeps for what it makes on "
+        "request (visitors' selection PDFs, first-page images, in build/.cache/serve); past "
+        "it, those asked for least recently are deleted, and made again if asked for.",
+    )
     content_dir: str = field(default="content", metadata=_doc("Folder holding the sources."))
     site_root: str = field(
         default="",
