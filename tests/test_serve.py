@@ -461,8 +461,9 @@ def test_idle_workers_beyond_the_first_stop_and_start_again_on_demand(tmp_path: 
 
 def test_a_server_without_requests_rests_and_answers_the_same_after(tmp_path: Path) -> None:
     """After ``idle_seconds`` without a request the server forgets the files, articles and
-    snippets it kept (its memory at rest is that of a server just started); the next answers
-    are the same, made again from the files."""
+    snippets it kept and stops its search process (its memory at rest is that of a server
+    just started, less that process); the next answers are the same, made again from the
+    files."""
     import time
 
     from recueil.serve.search_snippets import SHOWN, SNIPPETS, STEMS
@@ -471,16 +472,20 @@ def test_a_server_without_requests_rests_and_answers_the_same_after(tmp_path: Pa
     with TestClient(create_app(ServerOptions(root, jobs=1, idle_seconds=1))) as client:
         site = client.app.state.site  # type: ignore[attr-defined]
         page = client.get("/fiches/HDF-2022-001").text
+        deadline = time.monotonic() + 30
+        while not site.searches.running and time.monotonic() < deadline:
+            time.sleep(0.05)
         found = client.get("/recherche?q=parents").text
         css = client.get("/site/site.css")
-        assert site.files._known and site._articles[1] and SNIPPETS._known
-        assert STEMS._known and SHOWN._known
+        assert site.files._known and site._articles[1]
+        assert site.searches.answered == 1  # by the search process (its own memos)
         deadline = time.monotonic() + 15
         while not site.resting and time.monotonic() < deadline:
             time.sleep(0.2)
         assert site.resting, "the server did not rest after 1 s without requests"
         assert not site.files._known and not site._articles[1] and not SNIPPETS._known
         assert not STEMS._known and not SHOWN._known
+        assert not site.searches.running  # stopped: its memory given back
         assert client.get("/fiches/HDF-2022-001").text == page
         assert client.get("/recherche?q=parents").text == found
         again = client.get("/site/site.css", headers={"if-none-match": css.headers["etag"]})

@@ -166,6 +166,7 @@ def create_app(options: ServerOptions) -> Starlette:
         # now rather than by the first search after a start (0.7 ms at 1,000 sheets)
         with contextlib.suppress(Exception):  # a damaged index is rebuilt by the next search
             index_for(catalogue.snapshot.search_file).generation()
+        site.searches.start(catalogue.snapshot.search_file)
         await asyncio.to_thread(settle)
         stop = asyncio.Event()
         stop_polling = threading.Event()
@@ -195,6 +196,7 @@ def create_app(options: ServerOptions) -> Starlette:
             if watcher is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(watcher, timeout=5)
+            site.searches.stop()
             service.close()
 
     routes = [

@@ -76,9 +76,11 @@ async def search(request: Request) -> Response:
     if kept is not None:
         return HTMLResponse(kept)
 
-    # on the event loop: a search is about a millisecond of work (search_facets.py), less
-    # than handing it to a thread and taking the interpreter's lock back from it
-    results = index.search(query, filters, page=page, per_page=PER_PAGE)
+    # in the search process, on the other core (search_process.py); on the event loop when
+    # it is not there: less than handing the search to a thread and taking the lock back
+    results = await site.searches.search(snapshot.search_file, query, filters, page, PER_PAGE)
+    if results is None:
+        results = index.search(query, filters, page=page, per_page=PER_PAGE)
     state = [(name, value) for name in FACETS for value in filters.get(name, [])]
 
     current = _url("/recherche", [("q", query), *state])

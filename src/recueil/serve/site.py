@@ -37,6 +37,7 @@ from recueil.serve.files import FileHashes
 from recueil.serve.memo import Memo
 from recueil.serve.renders import RenderService
 from recueil.serve.search import index_for
+from recueil.serve.search_process import SearchProcess
 from recueil.serve.shelf import Shelf
 from recueil.sources.project import defaults_dir
 from recueil.sources.sheet import Sheet
@@ -71,6 +72,7 @@ class Site:
         self._articles: tuple[str, OrderedDict[str, Markup]] = ("", OrderedDict())
         self._lock = threading.Lock()
         self._shelf: Shelf | None = None
+        self.searches = SearchProcess()
         #: search result pages, by snapshot, index generation, query string and selection size
         self.search_pages: Memo[tuple[str, str, str, int], bytes] = Memo(SEARCH_PAGES_KEPT)
         self.last_request = time.monotonic()
@@ -99,6 +101,7 @@ class Site:
         search_snippets.forget()
         self.search_pages.clear()
         search_facets.forget()
+        self.searches.stop()
 
     def warm_for(self, snapshot: Snapshot) -> None:
         """Have the render workers load ``snapshot`` if they have not yet (called on the event
