@@ -575,10 +575,13 @@ def test_a_worker_rehearses_a_layout_when_it_warms_and_keeps_nothing_of_it(tmp_p
     _, _, renderer = tasks._state(str(root), "ctx-1")
     assert tasks._LOADED["rehearsed"] == (str(root), "ctx")
     assert renderer.layouts == 0 and not renderer.renders
+    # the page-number stamps of sheets of one to four pages are ready, for the next states too
+    assert sorted(renderer.overlays) == [1, 2, 3, 4]
     assert not renders.exists() or not any(renders.rglob("facts.json"))
     assert tasks.warm(str(root), "ctx-2")  # only sources changed (same context)
     _, _, again = tasks._state(str(root), "ctx-2")
     assert again is not renderer and again.env is renderer.env
+    assert again.overlays is renderer.overlays
     assert again.image_cache is not renderer.image_cache  # images are looked at again
     assert tasks.warm(str(root), "other-3")  # styles or templates changed: all made again
     _, _, other = tasks._state(str(root), "other-3")
