@@ -36,9 +36,9 @@ def index_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 async def _ready(searches: SearchProcess, index: Path, seconds: float = 30.0) -> None:
-    searches.start(index)
     deadline = time.monotonic() + seconds
     while not searches.running:
+        searches.start(index)  # as each search does (no new start within a second of a loss)
         assert time.monotonic() < deadline, "the search process did not start"
         await asyncio.sleep(0.02)
 
@@ -98,7 +98,8 @@ def test_a_killed_or_stuck_process_leaves_the_search_to_the_loop_and_is_replaced
         os.kill(_pid(searches), signal.SIGKILL)
         await asyncio.sleep(0.2)
         assert await searches.search(index_file, "parents", {}, 1, 5) is None
-        await _ready(searches, index_file)  # started again by that search
+        assert searches._starting is None  # not started within a second of the loss
+        await _ready(searches, index_file)  # started again by a search after that
         assert await searches.search(index_file, "parents", {}, 1, 5) is not None
         stuck = _pid(searches)
         os.kill(stuck, signal.SIGSTOP)

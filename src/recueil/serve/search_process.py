@@ -23,6 +23,7 @@ import contextlib
 import itertools
 import multiprocessing
 import pickle
+import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -36,6 +37,9 @@ from recueil.serve.search_results import Results, from_plain
 IN_FLIGHT = 32
 #: a search the process has not answered in this many seconds is made on the loop
 ANSWER_SECONDS = 2.0
+#: after the process was lost, it is not started again for this many seconds (a process that
+#: cannot start must not cost a spawn per search)
+RESTART_SECONDS = 1.0
 #: how the messages are pickled
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -49,6 +53,7 @@ class SearchProcess:
         self._starting: asyncio.Future[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wanted = False  # started and not stopped since
+        self._not_before = 0.0  # no start before (time.monotonic), after a loss
         self._ready = False
         self._waiting: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self._numbers = itertools.count()
@@ -65,6 +70,8 @@ class SearchProcess:
         running or starting; it reads the index ``index`` before it says it is ready."""
         self._wanted = True
         if self._link is not None or self._starting is not None:
+            return
+        if time.monotonic() < self._not_before:
             return
         loop = self._loop = asyncio.get_running_loop()
         self._starting = loop.run_in_executor(None, _spawn, index)
@@ -141,6 +148,7 @@ class SearchProcess:
 
     def _lost(self) -> None:
         """The process is gone, or stuck: searches go to the loop until one starts again."""
+        self._not_before = time.monotonic() + RESTART_SECONDS
         self.stop()
 
     def stop(self) -> None:
