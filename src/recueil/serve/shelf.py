@@ -60,14 +60,16 @@ class Shelf:
         """``path`` (``size`` bytes) was just written in one of the folders: when the folders
         now pass the ceiling, delete the files used least recently. Returns how many were."""
         with self._lock:
+            files = None
             if self._held is None or time.monotonic() - self._counted > RECOUNT_SECONDS:
-                self._held = sum(size for _, size, _ in self._files())
+                files = self._files()
+                self._held = sum(size for _, size, _ in files)
                 self._counted = time.monotonic()
             else:
                 self._held += size
             if self._held <= self.ceiling:
                 return 0
-            files = sorted(self._files())  # least recently used first
+            files = sorted(self._files() if files is None else files)  # least recently used first
             held = sum(size for _, size, _ in files)
             deleted = 0
             for _, size, found in files:
