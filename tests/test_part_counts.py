@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,13 @@ from recueil.collection.collection_build import build_collection
 from recueil.collection.part_counts import _record, remember, remembered
 from recueil.sources.project import CACHE_DIR
 
+#: three experience sheets a visitor might gather
+VISITED = (
+    "experiences/hdf-2022-003-cafe-des-parents.md",
+    "experiences/ara-2022-004-mediatrices-familles-ecole.md",
+    "experiences/bre-2023-102-chorale-inter-ecoles.md",
+)
+
 
 def test_a_record_is_read_back_only_when_it_fits(tmp_path: Path) -> None:
     parts = {"part-cover", "part-toc", "part-index-keywords"}
@@ -27,7 +35,9 @@ def test_a_record_is_read_back_only_when_it_fits(tmp_path: Path) -> None:
     # another collection, the other variant, other parts: no guess
     assert remembered(tmp_path, "collections/b.yaml", False, parts) == {}
     assert remembered(tmp_path, "collections/a.yaml", True, parts) == {}
-    assert remembered(tmp_path, "collections/a.yaml", False, parts | {"part-back"}) == {}
+    assert remembered(tmp_path, "collections/a.yaml", False, parts - {"part-toc"}) == {}
+    # a part the record lacks was not made last time (no editorial): guessed absent
+    assert remembered(tmp_path, "collections/a.yaml", False, parts | {"part-editorial"}) == counts
     # a damaged or strange record is no guess
     path = _record(tmp_path, "collections/a.yaml", False)
     for text in ("{", "[1, 2]", json.dumps({**counts, "part-cover": 0}), json.dumps(
@@ -77,6 +87,51 @@ def test_the_next_assembly_lays_the_frame_out_once_and_gives_the_same_pages(
     a, b = PdfReader(io.BytesIO(first.pdf)), PdfReader(io.BytesIO(again.pdf))
     assert [p.extract_text() for p in a.pages] == [p.extract_text() for p in b.pages]
     assert again.page_prints == first.page_prints
+
+
+def test_a_visitors_next_selection_lays_out_only_what_is_new(
+    project_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A selection has no editorial and no divider: the parts it did not make are guessed
+    absent, so the guess from the last selection fits the next one (it never did before); its
+    reading guide is the last one's (collection/frame.py: only the first document is titled)."""
+    from recueil.serve import tasks
+    from recueil.serve.catalogue import Catalogue
+
+    root = project_copy(*VISITED)
+    stamp = Catalogue(root).snapshot.stamp
+    slugs = ("HDF-2022-003", "ARA-2022-004", "BRE-2023-102")
+    passes: list[int] = []
+    laid: list[str] = []
+    frame_documents, pool = assemble.Assembler.frame_documents, assemble.document_pool
+
+    def counted(self: assemble.Assembler, plan: object, editorial: str) -> dict[str, str]:
+        passes.append(1)
+        return frame_documents(self, plan, editorial)  # type: ignore[arg-type]
+
+    def recorded(documents: dict[str, tuple[str, object]], *rest: object) -> object:
+        laid.extend(html for html, _ in documents.values())
+        return pool(documents, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(assemble.Assembler, "frame_documents", counted)
+    monkeypatch.setattr(assemble, "document_pool", recorded)
+    first = tasks.assemble_selection(str(root), stamp, slugs, "Ma sélection")
+    assert first.data is not None, first.problems
+    assert len(passes) == 2  # one page a part, a divider and an editorial: wrong
+    assert any('id="part-howto"' in html for html in laid)
+    record = _record(root / "build" / CACHE_DIR, "(command line)", False)
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    assert "part-editorial" not in kept and not any(p.startswith("part-divider") for p in kept)
+
+    passes.clear()
+    laid.clear()
+    again = tasks.assemble_selection(str(root), stamp, slugs[1:], "Une autre")
+    assert again.data is not None, again.problems
+    assert len(passes) == 1
+    # the reading guide, untitled, is the same document as in the first: not laid out again
+    assert 'id="part-toc"' in "".join(laid)
+    assert not any('id="part-howto"' in html for html in laid)
+    assert "Une autre" in PdfReader(io.BytesIO(again.data)).pages[0].extract_text()
 
 
 def test_an_edition_ignores_the_record(national, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,13 +20,19 @@ from recueil.render.weasy import RenderResult
 #: a part starts a line of the frame template (templates/collection.html)
 _PART = re.compile(r'^<section class="part[ "]', re.MULTILINE)
 _BODY = re.compile(r"<body[^>]*>")
+#: the document's title in its head
+_TITLE = re.compile(r"<title>.*?</title>", re.DOTALL)
 
 
 def split_parts(html: str, pieces: int) -> list[str]:
     """The frame as about ``pieces`` documents of whole consecutive parts, of similar sizes.
 
-    Each document repeats the head (styles, language) and the body's attributes. A template
-    whose body holds anything but parts (or fewer than two) is left as one document.
+    Each document repeats the head (styles, language) and the body's attributes; only the
+    first keeps the title: the merge takes the collection's metadata from the first alone, and
+    a part that is the same in every collection (the reading guide) is then the same document
+    in each, laid out once and found in the render cache by the next (a visitor's selection
+    differs from the last by its title). A template whose body holds anything but parts (or
+    fewer than two) is left as one document.
     """
     body = _BODY.search(html)
     end = html.rfind("</body>")
@@ -46,7 +52,8 @@ def split_parts(html: str, pieces: int) -> list[str]:
             size = 0
         groups[-1].append(section)
         size += len(section)
-    return [head + "".join(group) + tail for group in groups]
+    untitled = _TITLE.sub("", head, count=1)
+    return [(untitled if n else head) + "".join(group) + tail for n, group in enumerate(groups)]
 
 
 @dataclass(frozen=True)

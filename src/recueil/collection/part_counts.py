@@ -8,6 +8,8 @@ changes a sheet's page count (an author's preview, a build), the parts' lengths 
 always those of the last assembly: with them as the first guess, the first pass is usually the
 last, and the overlay is laid out beside it. The saving is one layout of the contents and the
 indexes (at the national collection of the sample, 1.2 s of the 2.8 s its frame took).
+A visitor's selections (serve/tasks.py) share one record, the command line's: their parts
+have the same lengths from one to the next but for a long contents.
 
 A guess never decides the result: the loop still stops only when the frame it lays out has
 the lengths the plan assumed. It is a cache file, read and written by any process; a missing,
@@ -37,13 +39,15 @@ def _record(cache_dir: Path, collection: str, printed: bool) -> Path:
 
 def remembered(cache_dir: Path, collection: str, printed: bool, parts: set[str]) -> dict[str, int]:
     """The parts' page counts at the last assembly of ``collection`` (its source file), the
-    print-shop variant's when ``printed``, for exactly ``parts``; {} when none fits (the
-    collection gained or lost a divider or an index since: one page each is as good)."""
+    print-shop variant's when ``printed``, among ``parts`` (those the collection may have);
+    {} when none fits (the collection lost a divider or an index since: one page each is as
+    good). A part the record lacks was not made last time (no editorial written, a group
+    without a divider): it is guessed absent, as it most likely still is."""
     try:
         found = json.loads(_record(cache_dir, collection, printed).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if not isinstance(found, dict) or set(found) != parts:
+    if not isinstance(found, dict) or not found or not set(found) <= parts:
         return {}
     if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in found.values()):
         return {}
