@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from recueil.core.diagnostics import Diagnostic, error
+from recueil.render import glyph_arrays
 
 #: what a worker sends back for one sheet
 Outcome = tuple[Any, list[Diagnostic], bytes | None]
@@ -149,6 +150,8 @@ class RenderPool:
         """
         pending = list(reversed(slugs))
         attempts: dict[str, int] = {}
+        if not self.fresh:
+            glyph_arrays.prepare()  # once, here: every forked worker inherits them
         self.scratch = tempfile.mkdtemp(prefix="recueil-workers-")
         workers: list[_Worker] = []
         try:

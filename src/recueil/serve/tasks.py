@@ -46,7 +46,8 @@ class Outcome:
 
 def start_worker(memory_mb: int, scratch: str) -> None:
     """Worker initializer: die with the server, cap the address space a render may use,
-    write temporary files into the service's folder, import WeasyPrint now."""
+    write temporary files into the service's folder, import WeasyPrint now and make the C
+    types its renders would parse (render/glyph_arrays.py)."""
     import os
     import tempfile
 
@@ -55,8 +56,10 @@ def start_worker(memory_mb: int, scratch: str) -> None:
     import weasyprint  # noqa: F401  (warm: the first request does not pay for the import)
 
     import recueil.collection.collection_build  # noqa: F401  (the same, for selections)
+    from recueil.render import glyph_arrays
     from recueil.render.workers import die_with_parent
 
+    glyph_arrays.prepare()  # no render of this worker parses a C declaration
     die_with_parent(os.getppid())  # a server killed must not leave its workers behind
 
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
