@@ -94,7 +94,8 @@ def test_a_visitors_next_selection_lays_out_only_what_is_new(
 ) -> None:
     """A selection has no editorial and no divider: the parts it did not make are guessed
     absent, so the guess from the last selection fits the next one (it never did before); its
-    reading guide is the last one's (collection/frame.py: only the first document is titled)."""
+    reading guide is the last one's (collection/frame.py: only the first document is titled),
+    kept in the worker's memory."""
     from recueil.serve import tasks
     from recueil.serve.catalogue import Catalogue
 
@@ -132,6 +133,13 @@ def test_a_visitors_next_selection_lays_out_only_what_is_new(
     assert 'id="part-toc"' in "".join(laid)
     assert not any('id="part-howto"' in html for html in laid)
     assert "Une autre" in PdfReader(io.BytesIO(again.data)).pages[0].extract_text()
+    # the render cache holds sheets only: a visitor's documents stay in the worker
+    # (serve/visitor_documents.py), no selection URL can fill the disk
+    entries = list((root / "build" / CACHE_DIR / "renders").glob("*/*"))
+    assert 0 < len(entries) <= len(slugs)
+    for entry in entries:
+        anchors = json.loads((entry / "facts.json").read_text(encoding="utf-8"))["anchors"]
+        assert not any(anchor.startswith("part-") for anchor in anchors)
 
 
 def test_an_edition_ignores_the_record(national, monkeypatch: pytest.MonkeyPatch) -> None:

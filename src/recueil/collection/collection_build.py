@@ -282,16 +282,20 @@ def build_collection(
     allow_incomplete: bool = False,
     preview: bool = False,
     known_pages: frozenset[str] = frozenset(),
+    documents: RenderCache | None = None,
 ) -> tuple[CollectionResult | None, list[Diagnostic]]:
     """Render (or reuse) every sheet of the collection, then assemble it (for an author's
-    preview: the pages only, see Assembler.preview)."""
+    preview: the pages only, see Assembler.preview). Its generated documents are looked for
+    and kept in ``documents`` (a visitor's selection: serve/visitor_documents.py), else in
+    the renderer's cache."""
     prepared, diagnostics = prepare_collection(
         project, corpus, collection, renderer, variant, allow_incomplete
     )
     if prepared is None:
         return None, diagnostics
+    cache = documents if documents is not None else renderer.cache
     result, found = assemble_collection(
-        project, prepared, renderer.cache, renderer.edition, jobs, preview, known_pages
+        project, prepared, cache, renderer.edition, jobs, preview, known_pages
     )
     return result, diagnostics + found
 

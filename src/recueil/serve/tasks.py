@@ -201,7 +201,9 @@ def assemble_selection(root: str, stamp: str, slugs: tuple[str, ...], title: str
     collection = replace(collection, meta=MappingProxyType(meta))
     try:
         with deadline(float(project.settings.render_timeout) * max(1, len(slugs))):
-            result, diagnostics = build_collection(project, corpus, collection, renderer)
+            result, diagnostics = build_collection(
+                project, corpus, collection, renderer, documents=_visitor_documents(renderer)
+            )
     except TooSlow:
         return Outcome(None, ("the selection took too long to assemble",), timed_out=True)
     except MemoryError:
@@ -274,6 +276,8 @@ def _state(root: str, stamp: str) -> tuple[Project, Corpus, SheetRenderer]:
             memo = _LOADED["memo"] = SourceMemo(context)
         elif _LOADED.get("key", ("",))[0] == root:  # only sources changed: keep the rest
             previous = _LOADED["state"][2]
+        if previous is None:
+            _LOADED.pop("documents", None)  # laid out with files that may have changed
         gc.unfreeze()  # the state loaded before is garbage now: let the collector see it
         project, _ = load_project(Path(root))
         corpus = load_corpus(project, memo=memo)
@@ -285,6 +289,18 @@ def _state(root: str, stamp: str) -> tuple[Project, Corpus, SheetRenderer]:
         _TIDIER.freeze_later()
     state: tuple[Project, Corpus, SheetRenderer] = _LOADED["state"]
     return state
+
+
+def _visitor_documents(renderer: SheetRenderer) -> RenderCache | None:
+    """Where visitors' selections keep their generated documents (visitor_documents.py): one
+    per project state, kept across edits of the sources (``_state`` drops it when other files
+    change: the documents kept were laid out with them)."""
+    from recueil.serve.visitor_documents import VisitorDocuments
+
+    kept = _LOADED.get("documents")
+    if not isinstance(kept, VisitorDocuments) and renderer.cache is not None:
+        kept = _LOADED["documents"] = VisitorDocuments(renderer.cache)
+    return kept
 
 
 def _today() -> dt.date:
