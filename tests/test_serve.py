@@ -304,6 +304,46 @@ def test_a_new_snapshots_stamp_is_told_before_the_server_loads_it(tmp_path: Path
     assert len(told) == 1  # nothing changed: nothing told
 
 
+def test_after_an_edit_only_the_changed_sheets_renders_are_looked_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new snapshot takes the PDFs the previous one found for the sheets whose key did not
+    change, when only sources changed (Snapshot.pdf_file); any other change looks again."""
+    from recueil.render.cache import RenderCache
+    from recueil.serve.catalogue import Catalogue
+
+    root = copy_project(tmp_path / "p", SOURCES[:4])
+    built = run_cli("build", "--project", root, "--quiet")
+    assert built.exit_code == 0, built.output
+    catalogue = Catalogue(root)
+    catalogue.snapshot.locate_pdfs()
+    looked: list[str] = []
+    standalone = RenderCache.standalone
+
+    def counted(self: RenderCache, key: str) -> object:
+        looked.append(key)
+        return standalone(self, key)
+
+    monkeypatch.setattr(RenderCache, "standalone", counted)
+    source = root / "content" / SOURCES[0]
+    source.write_text(source.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", "utf-8")
+    before, after = catalogue.refresh()
+    after.locate_pdfs()
+    edited = next(s for s in after.sheets.values() if s.path == source)
+    assert looked == [after.key(edited)]  # the edited sheet's new key only
+    assert not after.located(edited)  # not rendered yet
+    for slug, sheet in after.sheets.items():
+        if sheet is not edited:
+            assert after.pdf_file(sheet) is before.pdf_file(before.sheets[slug])
+    # a stylesheet changed: every render may differ, every entry is looked at again
+    style = root / "styles" / "sheet.css"
+    style.write_text(style.read_text(encoding="utf-8") + "\n/* retouche */\n", "utf-8")
+    looked.clear()
+    _, restyled = catalogue.refresh()
+    restyled.locate_pdfs()
+    assert len(looked) == len(restyled.sheets)
+
+
 def test_a_sheet_not_yet_rendered_is_rendered_on_request(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "p", SOURCES[:2])
     with TestClient(create_app(ServerOptions(root, jobs=1, queue=2))) as client:

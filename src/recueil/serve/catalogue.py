@@ -73,6 +73,8 @@ class Snapshot:
     _memberships: Mapping[str, tuple[Collection, ...]] | None = None
     _rendered: dict[str, Payload] = field(default_factory=dict)
     _keys: dict[str, str] = field(default_factory=dict)
+    #: the previous snapshot's located PDFs and their keys, when only sources changed since
+    _located_before: Mapping[str, tuple[str, CachedPdf]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
@@ -91,12 +93,24 @@ class Snapshot:
         return known
 
     def pdf_file(self, sheet: Sheet) -> CachedPdf | None:
-        """Where the render cache keeps the sheet's current standalone PDF, and its facts."""
+        """Where the render cache keeps the sheet's current standalone PDF, and its facts.
+
+        A sheet whose key is the one it had in the previous snapshot, when only sources
+        changed since (the files a render reads besides its source, checked by the render
+        cache, are then the same), has the PDF it had: after an edit, the server looks up
+        the changed sheets' entries only, not a thousand (0.1 to 0.2 s of a thread holding
+        the interpreter while the edited sheet's first request is answered)."""
         with self._lock:
             known = self._pdfs.get(sheet.slug)
         if known is None:
+            key = self.key(sheet)
+            before = self._located_before.get(sheet.slug)
+            if before is not None and before[0] == key:
+                with self._lock:
+                    self._pdfs[sheet.slug] = before[1]
+                return before[1]
             cache = self.renderer.cache
-            found = cache.standalone(self.key(sheet)) if cache is not None else None
+            found = cache.standalone(key) if cache is not None else None
             if found is None:
                 return None
             path, sha, pages = found
@@ -116,6 +130,12 @@ class Snapshot:
         for sheet in self.sheets.values():
             self.pdf_file(sheet)
         self.memberships()
+
+    def located_pdfs(self) -> dict[str, tuple[str, CachedPdf]]:
+        """Each sheet's render key and PDF, for those whose PDF was found (for the next)."""
+        with self._lock:
+            return {slug: (self._keys[slug], pdf) for slug, pdf in self._pdfs.items()
+                    if slug in self._keys}  # fmt: skip
 
     def located(self, sheet: Sheet) -> bool:
         """Whether the sheet's cached PDF is known already: reading it is then one small read
@@ -270,10 +290,12 @@ class Catalogue:
     def _load(self, files: tuple[tuple[str, int, int], ...]) -> Snapshot:
         context = source_context(files, self._content_name())
         previous: SheetRenderer | None = None
+        located: Mapping[str, tuple[str, CachedPdf]] = {}
         if self._memo is None or self._memo.context != context:
             self._memo = SourceMemo(context)
         elif getattr(self, "snapshot", None) is not None:  # only sources changed
             previous = self.snapshot.renderer
+            located = self.snapshot.located_pdfs()
         project, problems = load_project(self.root)
         corpus = load_corpus(project, memo=self._memo)
         collections, found = discover_collections(project)
@@ -287,6 +309,7 @@ class Catalogue:
             renderer=SheetRenderer(project, corpus, cache, same_files_as=previous),
             sheets=MappingProxyType({s.slug: s for s in corpus.sheets}),
             failed=MappingProxyType({f.slug: f for f in corpus.failed if f.slug}),
+            _located_before=located,
         )
         index = SearchIndex(project.build_dir / CACHE_DIR / SEARCH_FILE)
         try:
