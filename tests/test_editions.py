@@ -20,6 +20,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import REPO, copy_project, run_cli  # type: ignore[import-not-found]
+from recueil import __version__
 from recueil.edition.pdfa_check import pdfa_problems
 
 FIRST = [
@@ -338,12 +339,14 @@ def test_rebuild_check_reports_the_files_that_differ(published: Path, tmp_path: 
     os.chmod(manifest, 0o644)
     data = json.loads(manifest.read_text(encoding="utf-8"))
     data["source"] = {"commit": None, "dirty": None, "path": None}
+    data["versions"]["recueil"] = "0.0.1"  # published by an older recueil
     manifest.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     template = root / "templates/base.html"
     template.write_text(template.read_text().replace("Voir aussi", "Lire aussi"))
     result = run_cli("edition", "rebuild", "2023", "--check", "-j", "1", "--project", root)
     assert result.exit_code == 1
     assert "sources: the current files" in result.output
+    assert f"(recueil 0.0.1 → {__version__}): bytes may differ" in result.output
     assert "differs: manifest.json" in result.output  # altered in the archive above
     assert "edition 2023: the rebuild is not identical" in result.output
 

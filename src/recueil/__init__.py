@@ -1,3 +1,3 @@
 """recueil: Markdown sheets to print-ready PDFs, collections and editions."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
