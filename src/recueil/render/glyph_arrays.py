@@ -12,8 +12,8 @@ render (py-spy).
 :func:`prepare` makes the array types of every length up to :data:`LENGTHS` the way cffi's
 parser would and leaves them in the table cffi looks in first, so no render parses one. It
 uses cffi's own model classes, under cffi's lock, and does nothing if cffi's internals are not
-what it expects: it can only save time, never change what is laid out. Worth its 50 ms and
-1.5 MB only in a process that renders many sheets, or forks the workers that do (workers.py,
+what it expects: it can only save time, never change what is laid out. Worth its 40 to 70 ms
+and 1.75 MB only in a process that renders many sheets, or forks the workers that do (workers.py,
 serve/tasks.py); a single sheet from the command line does without.
 """
 
