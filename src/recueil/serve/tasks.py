@@ -187,11 +187,11 @@ def render_sheet(root: str, stamp: str, slug: str) -> Outcome:
 
 
 def assemble_selection(root: str, stamp: str, slugs: tuple[str, ...], title: str) -> Outcome:
+    """A visitor's selection as a collection PDF: the ad-hoc layout, in the visitor's order."""
     # imported here, where it runs: the server imports this module for its functions' names
     # and would otherwise carry the whole PDF assembly (pypdf, fontTools) it never uses
     from recueil.collection.collection_build import adhoc_collection, build_collection
 
-    """A visitor's selection as a collection PDF: the ad-hoc layout, in the visitor's order."""
     project, corpus, renderer = _state(root, stamp)
     collection = adhoc_collection(project, title, {"slugs": list(slugs)}, _today())
     meta = dict(collection.meta)
