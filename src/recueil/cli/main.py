@@ -45,7 +45,7 @@ from recueil.render.sheet_build import (
 )
 from recueil.scaffold.new_project import ProjectExists, init_project
 from recueil.scaffold.new_source import new_source, slug_from_title
-from recueil.sources.build_folder import check_cleanable, clean_outputs
+from recueil.sources.build_folder import check_cleanable, clean_outputs, remove_unused_caches
 from recueil.sources.sheet import Sheet
 
 
@@ -70,7 +70,7 @@ def build(
     allow_incomplete: bool,
 ) -> None:
     """Render every sheet into build/sheets/ and every collection into build/collections/."""
-    started = time.perf_counter()
+    started, begun = time.perf_counter(), time.time()
     project, diagnostics = _open(project_dir)
     if any(d.level is Level.ERROR for d in diagnostics):
         _show(diagnostics)
@@ -107,6 +107,14 @@ def build(
             _limits(project, jobs),
             allow_incomplete,
         )
+    if renderer.cache is not None:  # every entry the project needs now was read: the rest
+        removed = remove_unused_caches(project, begun)
+        if removed.entries and not quiet:
+            click.echo(
+                f"cache: removed {removed.entries} entries unused for "
+                f"{project.settings.cache_days} days ({removed.size / 1e6:.1f} MB)",
+                err=True,
+            )
     if not quiet:
         _show_skipped(corpus)
     _show(diagnostics)

@@ -202,7 +202,7 @@ def prepare_collection(
         renderer.template_hash(collection.template),
         renderer.template_hash("overlay.html"),
         *(_tree_hash(folder) for folder in project.style_dirs),
-        repr(project.settings),
+        project.settings.output_key(),
         repr(project.themes),
         repr([(s.slug, dict(s.meta)) for s in chosen]),
         repr(sorted(project.kinds.items())),

@@ -29,6 +29,7 @@ from pypdf.generic import IndirectObject, PdfObject, StreamObject
 from recueil.collection import tree_parts
 from recueil.collection.tree_builder import Run, TreeBuilder
 from recueil.core.atomic import write_atomic
+from recueil.core.cache_prune import mark_used
 from recueil.render.cache import pdf_digest
 from recueil.render.increment import IncrementalUpdate, Written
 from recueil.render.weasy import RenderResult
@@ -224,10 +225,13 @@ class SheetTrees:
     def get(self, key: str) -> SheetTree | None:
         if self.folder is None:
             return None
+        path = self.folder / key[:2] / f"{key}.json"
         try:
-            return SheetTree.from_json((self.folder / key[:2] / f"{key}.json").read_bytes())
+            tree = SheetTree.from_json(path.read_bytes())
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # absent, or not a recording: made again
+        mark_used(path)  # what `recueil build` prunes by (cache_prune.py)
+        return tree
 
     def put(self, key: str, tree: SheetTree) -> None:
         if self.folder is None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from recueil import __version__
 from recueil.core.atomic import write_atomic
+from recueil.core.cache_prune import mark_used
 from recueil.core.diagnostics import Diagnostic, Level
 from recueil.render.weasy import RenderResult
 
@@ -184,6 +185,7 @@ class RenderCache:
             self.misses += 1
             return None
         self.hits += 1
+        mark_used(entry / "facts.json")  # what `recueil build` prunes by (cache_prune.py)
         return result, list(result.diagnostics), standalone
 
     def put(

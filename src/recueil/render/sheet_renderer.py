@@ -167,7 +167,7 @@ class SheetRenderer:
         texts = self._key_texts
         if not texts:
             texts["versions"] = repr(sorted(versions().items()))
-            texts["settings"] = repr(self.project.settings)
+            texts["settings"] = self.project.settings.output_key()
         if (kind_text := texts.get(("kind", sheet.kind))) is None:
             kind_text = texts[("kind", sheet.kind)] = repr(kind)
         if (themes_text := texts.get(("themes", repr(codes)))) is None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from recueil.sources.project import Project
+from recueil.core.cache_prune import DAY, Removed, remove_unused
+from recueil.sources.project import CACHE_DIR, Project
 
 #: what `clean` may delete inside the build folder; editions are never on this list
 BUILD_OUTPUTS = ("sheets", "collections", ".cache")
+#: seconds a file's modification time may lag time.time() taken just before it
+CLOCK_SLACK = 2.0
 
 
 def output_holding_editions(project: Project) -> Path | None:
@@ -59,4 +62,19 @@ def clean_outputs(project: Project) -> list[Path]:
         elif target.is_dir():
             shutil.rmtree(target)
             removed.append(target)
+    return removed
+
+
+def remove_unused_caches(project: Project, started: float) -> Removed:
+    """Delete the renders and copied structure trees of the cache that no build has used for
+    the project's ``cache_days`` before ``started`` (a build's start, time.time()).
+
+    Called at the end of a whole build, which has read every entry the project needs now
+    (cache_prune.py); the entries it wrote or read are newer than ``started``, within the
+    CLOCK_SLACK a file's time may lag time.time() (the kernel stamps files from a coarser
+    clock)."""
+    before = started - project.settings.cache_days * DAY - CLOCK_SLACK
+    cache = project.build_dir / CACHE_DIR
+    removed = remove_unused(cache / "renders", before, marker="facts.json")
+    removed.add(remove_unused(cache / "trees", before))
     return removed

@@ -17,13 +17,17 @@ from recueil.sources.schema import FieldSpec, ValidationContext, validate_fields
 SETTINGS_FILE = "recueil.yaml"
 
 
-def _doc(text: str, type_: str = "string", minimum: int | None = None) -> Any:
-    return {"doc": text, "type": type_, "min": minimum}
+def _doc(
+    text: str, type_: str = "string", minimum: int | None = None, shapes_output: bool = True
+) -> Any:
+    """A setting's documentation; ``shapes_output`` False for one that only says how long, how
+    much memory or disk, or how many of something: no output depends on it (output_key)."""
+    return {"doc": text, "type": type_, "min": minimum, "shapes_output": shapes_output}
 
 
-def _limit(default: int, text: str) -> Any:
+def _limit(default: int, text: str, shapes_output: bool = True) -> Any:
     """A cap on untrusted input: a positive integer (see SECURITY.md)."""
-    return field(default=default, metadata=_doc(text, "integer", 1))
+    return field(default=default, metadata=_doc(text, "integer", 1, shapes_output))
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Settings:
             "Longest time one sheet may take to render, in seconds; past it the render is "
             "stopped and the sheet reported as an error.",
             "integer",
+            shapes_output=False,
         ),
     )
     render_memory_mb: int = field(
@@ -73,18 +78,32 @@ class Settings:
             "Memory a render worker may add to what it starts with, in MB (address space); "
             "a sheet that needs more is stopped and reported as an error.",
             "integer",
+            shapes_output=False,
         ),
     )
     max_selection_sheets: int = _limit(
         60,
         "Most sheets a visitor's selection may hold in the web catalogue (recueil serve); a "
         "longer selection is refused.",
+        shapes_output=False,
     )
     serve_cache_mb: int = _limit(
         500,
         "Most disk space, in MB, the web catalogue (recueil serve) keeps for what it makes on "
         "request (visitors' selection PDFs, first-page images, in build/.cache/serve); past "
         "it, those asked for least recently are deleted, and made again if asked for.",
+        shapes_output=False,
+    )
+    cache_days: int = field(
+        default=30,
+        metadata=_doc(
+            "Days the cache in build/.cache keeps a render (or a sheet's copied structure "
+            "tree) that no build uses any more: at the end of `recueil build`, those last used "
+            "longer ago are deleted; 0 deletes every one the build did not use.",
+            "integer",
+            0,
+            shapes_output=False,
+        ),
     )
     content_dir: str = field(default="content", metadata=_doc("Folder holding the sources."))
     site_root: str = field(
@@ -177,6 +196,13 @@ class Settings:
         remote.DEFAULT_TIMEOUT,
         "Longest time fetching one remote image may take, in seconds, redirects included.",
     )
+
+    def output_key(self) -> str:
+        """The settings an output can depend on, as text for cache keys: every one but the
+        time, memory and disk limits, the caches and the selection cap, so that changing those
+        lays nothing out again (a template that printed them would not be updated)."""
+        shaping = [f.name for f in fields(self) if f.metadata.get("shapes_output", True)]
+        return repr([(name, getattr(self, name)) for name in shaping])
 
     def input_limits(self) -> InputLimits:
         """The caps the body and front-matter checks apply (see limits.py)."""
