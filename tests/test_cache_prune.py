@@ -90,11 +90,11 @@ def test_a_build_removes_the_renders_no_build_used_for_cache_days(project_copy, 
     second = entries()
     assert len(second) == 3 and first < second  # the guide's old render is kept for now
 
-    for facts in renders.glob("*/*/facts.json"):  # a month and more goes by
-        _age(facts, 31)
+    for facts in renders.glob("*/*/facts.json"):  # two weeks and more go by
+        _age(facts, 15)
     later = cli("build", "--project", root)
     assert later.exit_code == 0, later.output
-    assert "cache: removed 1 entries unused for 30 days" in later.output
+    assert "cache: removed 1 entries unused for 14 days" in later.output
     current = entries()
     assert current < second and len(current) == 2
     assert second - current == first - current and len(first - current) == 1  # the old render

@@ -95,7 +95,7 @@ class Settings:
         shapes_output=False,
     )
     cache_days: int = field(
-        default=30,
+        default=14,
         metadata=_doc(
             "Days the cache in build/.cache keeps a render (or a sheet's copied structure "
             "tree) that no build uses any more: at the end of `recueil build`, those last used "
