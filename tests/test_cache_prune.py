@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -105,3 +106,44 @@ def test_a_build_removes_the_renders_no_build_used_for_cache_days(project_copy, 
     again = cli("build", "--project", root)
     assert again.exit_code == 0 and "cache: removed" not in again.output
     assert entries() == current
+
+
+COLLECTION = """\
+title: Recueil d'essai
+date: 2024-05-02
+select:
+  kinds: [experience, resource]
+group_by: theme
+order: title
+indexes: [territories]
+colophon:
+  publisher: Centre d'essai
+  publisher_address: 1 rue de l'Essai, 59000 Lille
+"""
+
+
+def test_a_collection_left_unchanged_keeps_its_generated_parts_and_tree_copies(
+    project_copy, cli
+) -> None:
+    root = project_copy(CLASSE_PASSERELLE, GUIDE_EXCLUSIONS)
+    (root / "collections").mkdir()
+    (root / "collections" / "essai.yaml").write_text(COLLECTION, encoding="utf-8")
+    (root / "recueil.yaml").write_text("cache_days: 0\n", encoding="utf-8")
+    cache = root / "build" / CACHE_DIR
+    assert cli("build", "--project", root).exit_code == 0
+    recorded = json.loads((cache / "collections" / "essai.json").read_text(encoding="utf-8"))
+    used = [cache / name for name in recorded["used"]]
+    kinds = [p.relative_to(cache).parts[0] for p in used]
+    # the cover, contents, index, colophon and overlay documents, and both sheets' tree copies
+    assert kinds.count("renders") >= 4 and kinds.count("trees") == 2
+    assert all(p.is_file() for p in used)
+
+    for marker in [*cache.glob("renders/*/*/facts.json"), *cache.glob("trees/*/*.json")]:
+        _age(marker, 15)  # the collection is not assembled again: nothing reads its parts
+    again = cli("build", "--project", root)
+    assert again.exit_code == 0 and "(unchanged)" in again.output
+    assert "cache: removed" not in again.output
+    assert all(p.is_file() for p in used)
+    assert {p.parent.name for p in cache.glob("renders/*/*/facts.json")} >= {
+        p.parent.name for p, kind in zip(used, kinds, strict=True) if kind == "renders"
+    }

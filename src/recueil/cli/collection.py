@@ -24,6 +24,7 @@ from recueil.cli.common import (
 from recueil.collection.collection_build import (
     adhoc_collection,
     assemble_collection,
+    mark_recorded,
     prepare_collection,
     record,
     up_to_date,
@@ -36,6 +37,7 @@ from recueil.collection.declared import (
 )
 from recueil.collection.definition import COLLECTIONS_DIR, Collection, select_sheets
 from recueil.core.atomic import write_atomic
+from recueil.core.cache_prune import journal
 from recueil.core.diagnostics import Diagnostic
 from recueil.render.sheet_build import (
     Corpus,
@@ -90,16 +92,18 @@ def build_variants(
         name = variant_output(Path(f"{collection.name}.json"), variant).name
         state = project.build_dir / CACHE_DIR / "collections" / name
         if renderer.cache is not None and up_to_date(state, prepared, target):
+            mark_recorded(state)  # its generated parts and tree copies are still needed
             if not quiet:
                 click.echo(f"collection {collection.name}: {target} (unchanged)", err=True)
             continue
-        result, found = assemble_collection(project, prepared, renderer.cache, jobs=limits.jobs)
+        with journal() as used:
+            result, found = assemble_collection(project, prepared, renderer.cache, jobs=limits.jobs)
         diagnostics += found
         if result is None:
             return False
         write_atomic(target, result.pdf)
         if renderer.cache is not None:
-            record(state, prepared, result.pdf)
+            record(state, prepared, result.pdf, used)
         if not quiet:
             click.echo(
                 f"collection {collection.name}: {target} ({result.plan.total} pages, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -22,6 +22,7 @@ from recueil.collection.definition import (
 from recueil.collection.grouping import group_sheets, grouping_problem
 from recueil.collection.print_options import print_shop_options
 from recueil.core.atomic import write_atomic
+from recueil.core.cache_prune import mark_used
 from recueil.core.diagnostics import Diagnostic, Level, error, warning
 from recueil.render.cache import RenderCache, digest, pdf_digest, versions
 from recueil.render.print_styles import VARIANT
@@ -312,7 +313,23 @@ def up_to_date(state: Path, prepared: Prepared, output: Path) -> bool:
         return False
 
 
-def record(state: Path, prepared: Prepared, pdf: bytes) -> None:
-    """Remember which inputs produced the collection just written."""
-    data = {"key": prepared.key, "output_sha256": hashlib.sha256(pdf).hexdigest()}
+def record(state: Path, prepared: Prepared, pdf: bytes, used: Iterable[Path] = ()) -> None:
+    """Remember which inputs produced the collection just written, and the cache entries its
+    assembly read or wrote (``used``: their markers, cache_prune.journal)."""
+    cache = state.parent.parent  # build/.cache, holding collections/ beside renders/, trees/
+    kept = sorted(p.relative_to(cache).as_posix() for p in used if p.is_relative_to(cache))
+    data = {"key": prepared.key, "output_sha256": hashlib.sha256(pdf).hexdigest(), "used": kept}
     write_atomic(state, json.dumps(data).encode())
+
+
+def mark_recorded(state: Path) -> None:
+    """Mark used the cache entries the recorded assembly used: the collection is up to date,
+    so they are not read, and the build's pruning must not take them (cache_prune.py)."""
+    cache = state.parent.parent
+    try:
+        used = json.loads(state.read_text(encoding="utf-8")).get("used", [])
+    except (OSError, ValueError, AttributeError):
+        return
+    for name in used if isinstance(used, list) else ():
+        if isinstance(name, str) and ".." not in name.split("/") and not name.startswith("/"):
+            mark_used(cache / name)

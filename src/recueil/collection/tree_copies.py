@@ -29,7 +29,7 @@ from pypdf.generic import IndirectObject, PdfObject, StreamObject
 from recueil.collection import tree_parts
 from recueil.collection.tree_builder import Run, TreeBuilder
 from recueil.core.atomic import write_atomic
-from recueil.core.cache_prune import mark_used
+from recueil.core.cache_prune import mark_used, note_written
 from recueil.render.cache import pdf_digest
 from recueil.render.increment import IncrementalUpdate, Written
 from recueil.render.weasy import RenderResult
@@ -236,10 +236,12 @@ class SheetTrees:
     def put(self, key: str, tree: SheetTree) -> None:
         if self.folder is None:
             return
+        path = self.folder / key[:2] / f"{key}.json"
         try:
-            write_atomic(self.folder / key[:2] / f"{key}.json", tree.to_json())
+            write_atomic(path, tree.to_json())
         except OSError:
             return  # a build folder that cannot be written keeps nothing
+        note_written(path)
 
 
 def add_sheet(

@@ -7,8 +7,10 @@ version of recueil or of a library makes every entry new. Nothing removed the ol
 parts after two days of edits and two changes of every key. Each entry now tells its last use by
 its modification time (reading an entry touches it: :func:`mark_used`), and ``recueil build``,
 which reads every entry the project needs now, then removes those last used more than
-``cache_days`` before it started (:func:`remove_unused`). The days left are what another branch,
-an edition made from the cache or a collection left unchanged for a while still find there.
+``cache_days`` before it started (:func:`remove_unused`). A collection that is up to date is
+not assembled, so its generated parts and tree copies are not read: the entries an assembly used
+are listed in its record (:func:`journal`), and marked used again when it is found up to date.
+The days left are what another branch or an edition made from the cache still find there.
 
 Removing an entry is safe beside its readers (a server, another command): a render entry's
 facts file goes first, and an entry without its facts is absent to every reader (cache.py); a
@@ -20,11 +22,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 #: seconds in a day
 DAY = 86_400.0
+#: the journals open in this process (journal()): each collects the entries used meanwhile
+_JOURNALS: list[set[Path]] = []
 
 
 @dataclass
@@ -44,6 +49,24 @@ def mark_used(path: Path) -> None:
     entry keeps its time: it is only removed earlier)."""
     with contextlib.suppress(OSError):
         os.utime(path)
+    note_written(path)
+
+
+def note_written(path: Path) -> None:
+    """An entry whose marker is ``path`` was just written: in the open journals."""
+    for entries in _JOURNALS:
+        entries.add(path)
+
+
+@contextlib.contextmanager
+def journal() -> Iterator[set[Path]]:
+    """The markers of the entries read or written in this process while it is open."""
+    entries: set[Path] = set()
+    _JOURNALS.append(entries)
+    try:
+        yield entries
+    finally:
+        _JOURNALS.remove(entries)
 
 
 def remove_unused(folder: Path, before: float, marker: str = "") -> Removed:

@@ -27,7 +27,7 @@ from typing import Any
 
 from recueil import __version__
 from recueil.core.atomic import write_atomic
-from recueil.core.cache_prune import mark_used
+from recueil.core.cache_prune import mark_used, note_written
 from recueil.core.diagnostics import Diagnostic, Level
 from recueil.render.weasy import RenderResult
 
@@ -216,6 +216,7 @@ class RenderCache:
             write_atomic(entry / "standalone.pdf", standalone)
             facts["standalone_sha256"] = hashlib.sha256(standalone).hexdigest()
         write_atomic(entry / "facts.json", json.dumps(facts, sort_keys=True).encode())
+        note_written(entry / "facts.json")
         return StoredRender(result, entry / "render.pdf", facts["pdf_sha256"])
 
     def standalone(self, key: str) -> tuple[Path, str, int] | None:
