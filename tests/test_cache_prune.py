@@ -95,7 +95,7 @@ def test_a_build_removes_the_renders_no_build_used_for_cache_days(project_copy, 
         _age(facts, 15)
     later = cli("build", "--project", root)
     assert later.exit_code == 0, later.output
-    assert "cache: removed 1 entries unused for 14 days" in later.output
+    assert "cache: removed 1 entry unused for 14 days" in later.output
     current = entries()
     assert current < second and len(current) == 2
     assert second - current == first - current and len(first - current) == 1  # the old render

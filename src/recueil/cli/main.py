@@ -111,7 +111,8 @@ def build(
         removed = remove_unused_caches(project, begun)
         if removed.entries and not quiet:
             click.echo(
-                f"cache: removed {removed.entries} entries unused for "
+                f"cache: removed {removed.entries} "
+                f"{'entry' if removed.entries == 1 else 'entries'} unused for "
                 f"{project.settings.cache_days} days ({removed.size / 1e6:.1f} MB)",
                 err=True,
             )
