@@ -49,11 +49,12 @@ def mark_used(path: Path) -> None:
     entry keeps its time: it is only removed earlier)."""
     with contextlib.suppress(OSError):
         os.utime(path)
-    note_written(path)
+    note_written(path)  # a read counts in the journals as a write does
 
 
 def note_written(path: Path) -> None:
-    """An entry whose marker is ``path`` was just written: in the open journals."""
+    """An entry whose marker is ``path`` was just written (or read: mark_used): added to the
+    journals open in this process."""
     for entries in _JOURNALS:
         entries.add(path)
 
